@@ -1,0 +1,27 @@
+#pragma once
+// I-JSON (RFC 7493) parsing: the only JSON parser Vellum uses for untrusted
+// input. Accepts exactly one JSON value that is valid UTF-8 (no lone
+// surrogates in escapes either), has no duplicate member names in any object,
+// and whose numbers fit an IEEE double (no overflow to infinity). Anything else
+// is errc::malformed_json with a message naming the problem.
+
+#include "crypto/error.hpp"
+
+#include <boost/json/value.hpp>
+
+#include <string>
+#include <string_view>
+
+namespace vellum::crypto {
+
+struct ijson_error {
+  boost::system::error_code code;  // errc::malformed_json
+  std::string message;             // e.g. "duplicate member name \"kid\""
+};
+
+// Parses text. On failure returns malformed_json; if `why` is given it
+// receives a human-readable reason.
+[[nodiscard]] result<boost::json::value> parse_ijson(std::string_view text,
+                                                     std::string* why = nullptr);
+
+}  // namespace vellum::crypto

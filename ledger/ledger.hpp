@@ -1,0 +1,238 @@
+#pragma once
+// The event store: streams of signed events anchored in an RFC 9162 Merkle
+// tree, on one LMDB environment (schema: ledger/schema.hpp, docs/formats.md).
+//
+// Threading: every read function may be called from any thread at any time
+// and uses its own LMDB read transaction (readers never wait for the writer).
+// append() is the single writer; concurrent calls are serialised internally.
+// Use `sequencer` (below) to batch appends from many threads (group commit).
+
+#include "crypto/checkpoint.hpp"
+#include "crypto/error.hpp"
+#include "crypto/keys.hpp"
+#include "crypto/merkle.hpp"
+#include "crypto/tile.hpp"
+
+#include <boost/json/object.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+namespace vellum::ledger {
+
+enum class errc {
+  ok = 0,
+  not_found = 1,        // no such seq / event id / stream / checkpoint
+  revision_conflict,    // expected_revision does not match the stream
+  event_id_conflict,    // event_id already used by a different statement
+  storage_full,         // the disk (not the map) is full; nothing was written
+  io_error,             // the environment failed (open, read, fsync)
+  corrupt,              // stored bytes fail their checked decoder
+  invalid_argument,     // e.g. tree size beyond the current one, limit 0
+  overloaded,           // the sequencer queue is full
+  shutting_down,        // the sequencer is stopping
+  key_error,            // log key file unreadable or malformed
+};
+
+const boost::system::error_category& ledger_category() noexcept;
+inline boost::system::error_code make_error_code(errc e) noexcept {
+  return {static_cast<int>(e), ledger_category()};
+}
+
+using crypto::hash;
+
+// The clock the sequencer assigns recorded_at from: microseconds since the
+// Unix epoch. Injected so tests control time.
+using clock_fn = std::function<std::uint64_t()>;
+std::uint64_t system_clock_us();
+
+struct options {
+  std::string data_dir;                    // created if missing
+  std::string origin = "vellum.localhost/log";  // checkpoint origin + log key name; fixed at creation
+  std::string key_file;                    // empty: <data_dir>/log-key.pem (generated, 0600)
+  std::size_t initial_map_size = std::size_t{1} << 30;  // grows by itself when full
+  bool sync = true;                        // fsync every commit (tests may turn off)
+  clock_fn clock = system_clock_us;
+};
+
+struct expected_revision {
+  enum class kind { any, no_stream, exact };
+  kind k = kind::any;
+  std::uint64_t value = 0;  // for exact
+  static expected_revision any() { return {}; }
+  static expected_revision no_stream() { return {kind::no_stream, 0}; }
+  static expected_revision exact(std::uint64_t v) { return {kind::exact, v}; }
+};
+
+// A statement whose JWS has already been parsed and verified by the caller.
+struct statement {
+  std::string jws;       // compact serialization, as received
+  std::string kid;       // submitter key id (from the protected header)
+  std::string event_id;  // canonical lower-case UUID (idempotency key)
+  std::string stream;
+  std::string type;
+  std::string amends;    // event_id this one corrects, or empty
+  expected_revision expected;
+};
+
+// Everything needed to verify an appended event offline (DESIGN.md "Receipt").
+struct receipt {
+  std::uint64_t seq = 0;
+  std::string stream;
+  std::uint64_t revision = 0;
+  std::uint64_t recorded_at_us = 0;
+  std::string event_id;
+  std::string kid;
+  bytes leaf_entry;        // crypto::leaf_entry bytes
+  std::string record;      // event record JSON bytes (crypto::event_record)
+  bytes salt;              // 32 bytes
+  std::string checkpoint;  // signed note: checkpoint of tree_size, signed by the log key
+  std::uint64_t tree_size = 0;
+  std::vector<hash> inclusion_proof;  // leaf seq in tree_size
+
+  // JSON form, documented in docs/formats.md ("receipt"): base64 for bytes.
+  boost::json::object to_json() const;
+};
+[[nodiscard]] result<receipt> receipt_from_json(const boost::json::object& o);
+
+struct append_outcome {
+  boost::system::error_code error;  // empty on success
+  bool duplicate = false;           // idempotent repeat: receipt is the original's event
+  // revision_conflict: the stream's current revision (nullopt if no stream).
+  std::optional<std::uint64_t> current_revision;
+  receipt rcpt;                     // valid when !error
+};
+
+// A stored event as readers get it.
+struct stored_event {
+  std::uint64_t seq = 0;
+  std::string stream;
+  std::uint64_t revision = 0;
+  std::uint64_t recorded_at_us = 0;
+  std::string event_id;
+  std::string kid;
+  std::string jws;
+  std::string record;  // exact record bytes
+  bytes salt;
+  bytes leaf_entry;
+  bool erased = false;  // reserved for logged erasure: record and salt gone
+};
+
+struct signed_checkpoint {
+  crypto::checkpoint body;
+  std::string note;  // the full signed note text
+};
+
+enum class direction { forward, backward };
+
+class ledger {
+ public:
+  // Opens or creates the data directory. Creates the log key on first open
+  // (or loads options.key_file). The origin is stored at creation; opening
+  // with a different non-default origin fails with invalid_argument.
+  // Throws nothing; errors: io_error, key_error, corrupt, invalid_argument.
+  [[nodiscard]] static result<std::unique_ptr<ledger>> open(const options& opts);
+  virtual ~ledger() = default;
+
+  virtual const std::string& origin() const = 0;
+  virtual std::string verifier_key() const = 0;  // C2SP vkey of the log key
+
+  // Appends a batch in one LMDB write transaction (one fsync) and signs one
+  // checkpoint covering it. Per statement, in order: idempotency (same
+  // event_id + same jws → duplicate with the original receipt; different
+  // jws → event_id_conflict), then expected_revision (revision_conflict).
+  // A rejected statement never disturbs the others. If the whole commit
+  // fails (storage_full, io_error), every outcome carries that error and
+  // nothing was stored. Serialised internally.
+  virtual std::vector<append_outcome> append(std::span<const statement> batch) = 0;
+
+  // Reads (any thread, never block the writer).
+  virtual std::uint64_t tree_size() const = 0;
+  [[nodiscard]] virtual result<signed_checkpoint> latest_checkpoint() const = 0;
+  // The checkpoint signed at exactly this tree size (every batch signs one).
+  [[nodiscard]] virtual result<signed_checkpoint> checkpoint_at(std::uint64_t size) const = 0;
+  [[nodiscard]] virtual result<stored_event> event_by_seq(std::uint64_t seq) const = 0;
+  [[nodiscard]] virtual result<stored_event> event_by_id(std::string_view event_id) const = 0;
+  // Events whose record names this event in "amends".
+  [[nodiscard]] virtual result<std::vector<std::uint64_t>> amendments_of(std::string_view event_id) const = 0;
+  // Current revision of a stream (not_found if it has no events).
+  [[nodiscard]] virtual result<std::uint64_t> stream_revision(std::string_view stream) const = 0;
+  // Up to `limit` events of a stream starting at `from_revision` (inclusive),
+  // forwards or backwards. Empty vector past the end.
+  [[nodiscard]] virtual result<std::vector<stored_event>> read_stream(
+      std::string_view stream, std::uint64_t from_revision, direction dir,
+      std::size_t limit) const = 0;
+  // Up to `limit` events from global seq `from_seq` (inclusive).
+  [[nodiscard]] virtual result<std::vector<stored_event>> read_all(std::uint64_t from_seq,
+                                                                   std::size_t limit) const = 0;
+  // Proofs. invalid_argument when sizes exceed the current tree.
+  [[nodiscard]] virtual result<std::vector<hash>> inclusion_proof(std::uint64_t seq,
+                                                                  std::uint64_t tree_size) const = 0;
+  [[nodiscard]] virtual result<std::vector<hash>> consistency_proof(std::uint64_t from,
+                                                                    std::uint64_t to) const = 0;
+  // C2SP tiles: hash tiles and entry bundles, exactly as served at
+  // GET /tile/... (not_found if the tile, or that partial width, does not
+  // exist at the current tree size).
+  [[nodiscard]] virtual result<bytes> read_tile(const crypto::tile& t) const = 0;
+  // The hash source over this ledger's stored nodes (for proofs in tests).
+  virtual const crypto::hash_source& hashes() const = 0;
+};
+
+// Group commit: a bounded queue drained by one thread that calls
+// ledger::append with up to max_batch statements at a time.
+class sequencer {
+ public:
+  using completion = std::function<void(append_outcome)>;
+
+  sequencer(ledger& l, std::size_t max_queue = 65536, std::size_t max_batch = 1024);
+  ~sequencer();  // stop()
+  sequencer(const sequencer&) = delete;
+  sequencer& operator=(const sequencer&) = delete;
+
+  // Enqueues; `done` runs later on the sequencer thread with the outcome.
+  // Returns overloaded when the queue is full and shutting_down after stop()
+  // began; `done` is then not called.
+  [[nodiscard]] result<void> submit(statement s, completion done);
+
+  // Called on the sequencer thread after each committed batch with the new
+  // tree size (subscriptions wake up from here). Set before the first submit.
+  void on_commit(std::function<void(std::uint64_t tree_size)> f);
+
+  std::size_t queue_depth() const;
+  // Refuses new work, finishes everything already queued, joins the thread.
+  void stop();
+
+ private:
+  struct impl;
+  std::unique_ptr<impl> impl_;
+};
+
+// Consistency check of a data directory (vellum fsck). Re-derives every leaf
+// from the stored records, every tile hash and the root, and compares them
+// with the latest signed checkpoint and the indexes.
+struct fsck_problem {
+  std::uint64_t seq = 0;     // first seq that disagrees (or tree size for root problems)
+  std::string what;          // "record", "leaf", "tile 0/x001/002", "index stream", ...
+  std::string detail;
+};
+struct fsck_report {
+  std::uint64_t tree_size = 0;
+  std::uint64_t events_checked = 0;
+  std::vector<fsck_problem> problems;  // empty: clean
+  bool ok() const { return problems.empty(); }
+};
+// progress(done, total) is called now and then. Opens the data directory
+// read-only (safe while vellumd runs).
+[[nodiscard]] result<fsck_report> fsck(const std::string& data_dir,
+                                       std::function<void(std::uint64_t, std::uint64_t)> progress = {});
+
+}  // namespace vellum::ledger
+
+template <>
+struct boost::system::is_error_code_enum<vellum::ledger::errc> : std::true_type {};
