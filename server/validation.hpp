@@ -1,0 +1,44 @@
+#pragma once
+// Turns one compact JWS into a ledger::statement, or says precisely why not
+// (DESIGN.md "What a valid payload is"; docs/api.md "Statement rules").
+// Pure function of its inputs: safe on any thread, runs on the I/O threads.
+
+#include "ledger/ledger.hpp"
+#include "server/config.hpp"
+#include "server/errors.hpp"
+
+#include <cstdint>
+#include <optional>
+#include <string_view>
+
+namespace vellum::server {
+
+struct validation_result {
+  std::optional<ledger::statement> stmt;  // set on success
+  api_error error;                        // set when !stmt
+  explicit operator bool() const { return stmt.has_value(); }
+};
+
+// Checks, in order, and stops at the first failure:
+//  1. JWS syntax and protected header (crypto::jws_parse): 400 malformed_jws / malformed_json;
+//     a missing kid is malformed_jws.
+//  2. kid names a submitter in `creds`: else 401 unknown_key.
+//  3. signature and alg against that key: 401 bad_signature / algorithm_mismatch.
+//  4. key status at `now_us` (µs since epoch): 403 key_revoked / key_not_yet_valid / key_expired.
+//  5. payload is an I-JSON object following the statement rules: 400 malformed_json / invalid_payload
+//     (the message names the member).
+//  6. the key's stream prefixes allow the stream: 403 stream_not_allowed.
+// A payload is never repaired: non-canonical values (e.g. an upper-case UUID) are refused.
+validation_result validate_statement(std::string_view compact, const credentials& creds,
+                                     std::uint64_t now_us);
+
+// The payload rules alone (step 5), for a payload already taken out of a
+// verified JWS. On success fills event_id, stream, type, amends, expected.
+validation_result validate_payload(std::string_view payload);
+
+// Canonical UUID: 8-4-4-4-12 lower-case hex digits.
+bool is_canonical_uuid(std::string_view s);
+// Stream name: 1-256 of [A-Za-z0-9-_.:@], starting with a letter or digit.
+bool is_valid_stream(std::string_view s);
+
+}  // namespace vellum::server
