@@ -1,0 +1,645 @@
+// The request handler (see api.hpp and docs/api.md).
+
+#include "server/api.hpp"
+
+#include "crypto/encoding.hpp"
+#include "crypto/ijson.hpp"
+#include "crypto/jws.hpp"
+#include "crypto/leaf_entry.hpp"
+#include "crypto/tile.hpp"
+#include "server/validation.hpp"
+
+#include <boost/json.hpp>
+
+#include <charconv>
+#include <mutex>
+
+namespace vellum::server {
+namespace {
+
+namespace json = boost::json;
+
+constexpr std::size_t default_page = 100;
+constexpr std::size_t max_page = 1000;
+
+response json_response(unsigned status, const json::value& v) {
+  response r;
+  r.status = status;
+  r.body = json::serialize(v);
+  return r;
+}
+
+std::string b64(byte_view b) { return crypto::base64_encode(b); }
+
+std::optional<std::uint64_t> parse_u64(std::string_view s) {
+  if (s.empty() || (s.size() > 1 && s[0] == '0')) return std::nullopt;
+  std::uint64_t v = 0;
+  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (ec != std::errc{} || p != s.data() + s.size()) return std::nullopt;
+  return v;
+}
+
+int hex_value(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+// Percent-decoding; '+' stays '+' (paths and our query values never use form encoding).
+std::optional<std::string> percent_decode(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    if (s[i] != '%') {
+      out += s[i];
+      continue;
+    }
+    if (i + 2 >= s.size()) return std::nullopt;
+    int hi = hex_value(s[i + 1]), lo = hex_value(s[i + 2]);
+    if (hi < 0 || lo < 0) return std::nullopt;
+    out += static_cast<char>(hi * 16 + lo);
+    i += 2;
+  }
+  return out;
+}
+
+// Query parameters; later duplicates are refused by the callers through `dup`.
+struct query_params {
+  std::vector<std::pair<std::string, std::string>> items;
+  bool ok = true;
+  const std::string* get(std::string_view name) const {
+    for (const auto& kv : items)
+      if (kv.first == name) return &kv.second;
+    return nullptr;
+  }
+};
+
+query_params parse_query(std::string_view q) {
+  query_params out;
+  while (!q.empty()) {
+    auto amp = q.find('&');
+    auto part = q.substr(0, amp);
+    q = amp == std::string_view::npos ? std::string_view{} : q.substr(amp + 1);
+    if (part.empty()) continue;
+    auto eq = part.find('=');
+    auto k = percent_decode(part.substr(0, eq));
+    auto v = percent_decode(eq == std::string_view::npos ? std::string_view{} : part.substr(eq + 1));
+    if (!k || !v || out.get(*k)) {
+      out.ok = false;
+      return out;
+    }
+    out.items.emplace_back(std::move(*k), std::move(*v));
+  }
+  return out;
+}
+
+// Reads an optional unsigned query parameter; returns false (and sets err) if malformed.
+bool u64_param(const query_params& q, std::string_view name, std::optional<std::uint64_t>& out,
+               std::optional<response>& err) {
+  const auto* v = q.get(name);
+  if (!v) return true;
+  out = parse_u64(*v);
+  if (!out) {
+    err = error_response(errc::bad_request, std::string(name) + ": must be a non-negative decimal integer");
+    return false;
+  }
+  return true;
+}
+
+std::string lower(std::string_view s) {
+  std::string out(s);
+  for (auto& c : out)
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  return out;
+}
+
+// The media type without parameters, lower-case, trimmed.
+std::string media_type(std::string_view ct) {
+  auto semi = ct.find(';');
+  auto t = ct.substr(0, semi);
+  while (!t.empty() && (t.back() == ' ' || t.back() == '\t')) t.remove_suffix(1);
+  while (!t.empty() && (t.front() == ' ' || t.front() == '\t')) t.remove_prefix(1);
+  return lower(t);
+}
+
+json::array hashes_json(const std::vector<crypto::hash>& hs) {
+  json::array a;
+  for (const auto& h : hs) a.emplace_back(b64(h));
+  return a;
+}
+
+json::object append_error_json(const ledger::append_outcome& o) {
+  api_error e{o.error, {}, {}};
+  if (o.error == ledger::errc::revision_conflict) {
+    e.message = "expected_revision does not match the stream";
+    if (o.current_revision)
+      e.extra["current_revision"] = *o.current_revision;
+    else
+      e.extra["current_revision"] = nullptr;
+  } else if (o.error == ledger::errc::event_id_conflict) {
+    e.message = "event_id was already used by a different statement";
+  }
+  return error_object(e);
+}
+
+response outcome_response(const ledger::append_outcome& o) {
+  if (o.error) {
+    auto kind = classify(o.error);
+    response r;
+    r.status = kind.status;
+    json::object body;
+    body["error"] = append_error_json(o);
+    r.body = json::serialize(body);
+    if (kind.retry_after) r.headers.emplace_back("Retry-After", "1");
+    return r;
+  }
+  auto r = json_response(o.duplicate ? 200 : 201, o.rcpt.to_json());
+  r.headers.emplace_back("Location", "/v1/events/" + std::to_string(o.rcpt.seq));
+  return r;
+}
+
+response not_found(std::string message = "no such resource") {
+  return error_response(errc::not_found, std::move(message));
+}
+
+response method_not_allowed(std::string_view allow) {
+  auto r = error_response(errc::method_not_allowed);
+  r.headers.emplace_back("Allow", std::string(allow));
+  return r;
+}
+
+response ledger_error(const boost::system::error_code& ec, std::string message = {}) {
+  return error_response(ec, std::move(message));
+}
+
+// Splits "/v1/streams/abc" after a prefix; returns the rest.
+bool strip_prefix(std::string_view& path, std::string_view prefix) {
+  if (!path.starts_with(prefix)) return false;
+  path.remove_prefix(prefix.size());
+  return true;
+}
+
+}  // namespace
+
+bool subscription::matches(const ledger::stored_event& e) const {
+  if (!stream.empty() && e.stream != stream) return false;
+  if (!prefix.empty() && !e.stream.starts_with(prefix)) return false;
+  if (!type.empty()) {
+    if (e.erased) return false;
+    auto t = crypto::jws_parse(e.jws);
+    if (!t) return false;
+    auto p = crypto::parse_ijson(crypto::as_chars(t->payload));
+    if (!p || !p->is_object()) return false;
+    const auto* ty = p->get_object().if_contains("type");
+    if (!ty || !ty->is_string() || ty->get_string() != type) return false;
+  }
+  return true;
+}
+
+json::object event_json(const ledger::stored_event& e) {
+  json::object o;
+  o["seq"] = e.seq;
+  o["stream"] = e.stream;
+  o["revision"] = e.revision;
+  o["recorded_at"] = crypto::format_time_us(e.recorded_at_us);
+  o["event_id"] = e.event_id;
+  o["kid"] = e.kid;
+  o["leaf_entry"] = b64(e.leaf_entry);
+  if (e.erased) {
+    o["erased"] = true;
+    return o;
+  }
+  o["jws"] = e.jws;
+  if (auto t = crypto::jws_parse(e.jws)) {
+    if (auto p = crypto::parse_ijson(crypto::as_chars(t->payload))) o["payload"] = std::move(*p);
+  }
+  o["record"] = e.record;
+  o["salt"] = b64(e.salt);
+  return o;
+}
+
+response error_response(const api_error& e) {
+  auto kind = classify(e.code);
+  response r;
+  r.status = kind.status;
+  r.body = error_body(e);
+  if (kind.retry_after) r.headers.emplace_back("Retry-After", "1");
+  return r;
+}
+
+api::api(ledger::ledger& led, ledger::sequencer& seq, credentials_store& creds, metrics& m,
+         limits lim, clock_fn clock)
+    : ledger_(led), sequencer_(seq), creds_(creds), metrics_(m), limits_(lim), clock_(std::move(clock)) {}
+
+bool api::is_subscribe(const request& req) {
+  std::string_view t = req.target;
+  return req.method == "GET" && t.substr(0, t.find('?')) == "/v1/subscribe";
+}
+
+std::optional<response> api::authorize(const request& req, role needed) const {
+  auto c = creds_.get();
+  if (c->open_reads) return std::nullopt;
+  if (req.client_cert_verified && needed == role::reader) return std::nullopt;
+  std::string_view auth = req.authorization;
+  if (auth.size() > 7 && lower(auth.substr(0, 7)) == "bearer ") {
+    auto granted = c->role_of_token(auth.substr(7));
+    if (!granted) {
+      auto r = error_response(errc::unauthorized, "the bearer token is not valid");
+      r.headers.emplace_back("WWW-Authenticate", "Bearer error=\"invalid_token\"");
+      return r;
+    }
+    if (*granted < needed)
+      return error_response(errc::forbidden, "role \"" + std::string(to_string(*granted)) +
+                                                 "\" may not do this; \"" + std::string(to_string(needed)) +
+                                                 "\" needed");
+    return std::nullopt;
+  }
+  auto r = error_response(errc::unauthorized);
+  r.headers.emplace_back("WWW-Authenticate", "Bearer");
+  return r;
+}
+
+std::variant<subscription, response> api::open_subscription(const request& req) const {
+  auto fail = [](response r) {
+    r.route = "GET /v1/subscribe";
+    return r;
+  };
+  if (auto denied = authorize(req, role::reader)) return fail(std::move(*denied));
+  std::string_view t = req.target;
+  auto qpos = t.find('?');
+  auto q = parse_query(qpos == std::string_view::npos ? std::string_view{} : t.substr(qpos + 1));
+  if (!q.ok) return fail(error_response(errc::bad_request, "malformed or repeated query parameter"));
+  subscription s;
+  std::optional<std::uint64_t> from;
+  std::optional<response> err;
+  if (!u64_param(q, "from", from, err)) return fail(std::move(*err));
+  if (from) s.from = *from;
+  if (!req.last_event_id.empty()) {
+    auto last = parse_u64(req.last_event_id);
+    if (!last) return fail(error_response(errc::bad_request, "Last-Event-ID: must be an event seq"));
+    s.from = *last + 1;
+  }
+  if (const auto* v = q.get("stream")) s.stream = *v;
+  if (const auto* v = q.get("prefix")) s.prefix = *v;
+  if (const auto* v = q.get("type")) s.type = *v;
+  return s;
+}
+
+std::string api::sse_event(const ledger::stored_event& e) {
+  return "id: " + std::to_string(e.seq) + "\nevent: event\ndata: " + json::serialize(event_json(e)) + "\n\n";
+}
+
+void api::handle(request req, std::function<void(response)> done) {
+  std::string_view target = req.target;
+  auto qpos = target.find('?');
+  std::string_view path = target.substr(0, qpos);
+  std::string_view query = qpos == std::string_view::npos ? std::string_view{} : target.substr(qpos + 1);
+  bool async = false;
+  // Wraps `done` so every answer is counted exactly once.
+  std::function<void(response)> counted = [this, d = std::move(done)](response r) {
+    metrics_.count_request(r.route, r.status);
+    d(std::move(r));
+  };
+  auto r = route(req, path, query, counted, async);
+  if (!async) counted(std::move(r));
+}
+
+response api::route(const request& req, std::string_view path, std::string_view query,
+                    std::function<void(response)>& done, bool& async) {
+  const bool get = req.method == "GET" || req.method == "HEAD";
+  auto finish = [](response r, std::string route_name) {
+    r.route = std::move(route_name);
+    return r;
+  };
+  auto q = parse_query(query);
+  if (!q.ok) return finish(error_response(errc::bad_request, "malformed or repeated query parameter"), "other");
+
+  // --- public endpoints ---
+  if (path == "/healthz") {
+    if (!get) return finish(method_not_allowed("GET"), "GET /healthz");
+    return finish(json_response(200, json::object{{"status", "ok"}}), "GET /healthz");
+  }
+  if (path == "/readyz") {
+    if (!get) return finish(method_not_allowed("GET"), "GET /readyz");
+    if (draining_.load()) return finish(error_response(errc::unavailable, "draining"), "GET /readyz");
+    return finish(json_response(200, json::object{{"status", "ready"}}), "GET /readyz");
+  }
+  if (path == "/v1/log") {
+    if (!get) return finish(method_not_allowed("GET"), "GET /v1/log");
+    json::object o;
+    o["origin"] = ledger_.origin();
+    o["verifier_key"] = ledger_.verifier_key();
+    o["tree_size"] = ledger_.tree_size();
+    return finish(json_response(200, o), "GET /v1/log");
+  }
+  if (path == "/checkpoint" || path == "/v1/checkpoint") {
+    std::string name = "GET " + std::string(path);
+    if (!get) return finish(method_not_allowed("GET"), name);
+    auto cp = ledger_.latest_checkpoint();
+    if (!cp) return finish(ledger_error(cp.error(), "no checkpoint yet"), name);
+    if (path == "/checkpoint") {
+      response r;
+      r.content_type = "text/plain; charset=utf-8";
+      r.body = cp->note;
+      r.headers.emplace_back("Cache-Control", "no-cache");
+      return finish(std::move(r), name);
+    }
+    json::object o;
+    o["origin"] = cp->body.origin;
+    o["tree_size"] = cp->body.size;
+    o["root_hash"] = b64(cp->body.root);
+    o["note"] = cp->note;
+    auto r = json_response(200, o);
+    r.headers.emplace_back("Cache-Control", "no-cache");
+    return finish(std::move(r), name);
+  }
+  if (path.starts_with("/tile/")) {
+    bool entries = path.starts_with("/tile/entries/");
+    std::string name = entries ? "GET /tile/entries/{N}" : "GET /tile/{L}/{N}";
+    if (!get) return finish(method_not_allowed("GET"), name);
+    auto t = crypto::parse_tile_path(path.substr(1));
+    if (!t) return finish(not_found("not a canonical C2SP tile path"), name);
+    auto data = ledger_.read_tile(*t);
+    if (!data) return finish(ledger_error(data.error(), "tile not available at the current tree size"), name);
+    response r;
+    r.content_type = "application/octet-stream";
+    r.body.assign(reinterpret_cast<const char*>(data->data()), data->size());
+    r.headers.emplace_back("Cache-Control", t->width == crypto::tile_width
+                                                ? "public, max-age=31536000, immutable"
+                                                : "public, max-age=5");
+    return finish(std::move(r), name);
+  }
+
+  // --- writes ---
+  if (path == "/v1/events") {
+    if (req.method != "POST") return finish(method_not_allowed("POST"), "POST /v1/events");
+    auto r = append_one(req, done, async);
+    return finish(std::move(r), "POST /v1/events");
+  }
+
+  // --- authorised reads ---
+  if (path == "/metrics") {
+    if (!get) return finish(method_not_allowed("GET"), "GET /metrics");
+    if (auto denied = authorize(req, role::admin)) return finish(std::move(*denied), "GET /metrics");
+    metrics_.set_tree_size(ledger_.tree_size());
+    response r;
+    r.content_type = "text/plain; version=0.0.4";
+    r.body = metrics_.render(sequencer_.queue_depth());
+    return finish(std::move(r), "GET /metrics");
+  }
+
+  std::string name;
+  std::string_view rest = path;
+  if (strip_prefix(rest, "/v1/events/by-id/")) {
+    name = "GET /v1/events/by-id/{event_id}";
+  } else if (strip_prefix(rest, "/v1/events/")) {
+    name = "GET /v1/events/{seq}";
+  } else if (strip_prefix(rest, "/v1/streams/")) {
+    name = "GET /v1/streams/{stream}";
+  } else if (path == "/v1/log/events" || path == "/v1/proofs/inclusion" ||
+             path == "/v1/proofs/consistency" || path == "/v1/submitters") {
+    name = "GET " + std::string(path);
+  } else {
+    return finish(not_found(), "other");
+  }
+  if (!get) return finish(method_not_allowed("GET"), name);
+  if (auto denied = authorize(req, role::reader)) return finish(std::move(*denied), name);
+
+  std::optional<response> err;
+  if (name == "GET /v1/events/by-id/{event_id}") {
+    if (!is_canonical_uuid(rest)) return finish(not_found("not a canonical UUID"), name);
+    auto e = ledger_.event_by_id(rest);
+    if (!e) return finish(ledger_error(e.error(), "no event with this event_id"), name);
+    return finish(json_response(200, event_json(*e)), name);
+  }
+  if (name == "GET /v1/events/{seq}") {
+    auto seq = parse_u64(rest);
+    if (!seq) return finish(not_found("not an event seq"), name);
+    auto e = ledger_.event_by_seq(*seq);
+    if (!e) return finish(ledger_error(e.error(), "no event with this seq"), name);
+    return finish(json_response(200, event_json(*e)), name);
+  }
+  if (name == "GET /v1/streams/{stream}") {
+    auto stream = percent_decode(rest);
+    if (!stream || !is_valid_stream(*stream)) return finish(not_found("not a valid stream name"), name);
+    std::optional<std::uint64_t> from, limit;
+    if (!u64_param(q, "from", from, err) || !u64_param(q, "limit", limit, err)) return finish(std::move(*err), name);
+    auto dir = ledger::direction::forward;
+    if (const auto* d = q.get("direction")) {
+      if (*d == "backward")
+        dir = ledger::direction::backward;
+      else if (*d != "forward")
+        return finish(error_response(errc::bad_request, "direction: must be forward or backward"), name);
+    }
+    std::size_t n = limit ? static_cast<std::size_t>(std::min<std::uint64_t>(*limit, max_page)) : default_page;
+    if (n == 0) return finish(error_response(errc::bad_request, "limit: must be at least 1"), name);
+    auto current = ledger_.stream_revision(*stream);
+    if (!current && current.error() != ledger::errc::not_found) return finish(ledger_error(current.error()), name);
+    json::object o;
+    o["stream"] = *stream;
+    o["current_revision"] = current ? json::value(*current) : json::value(nullptr);
+    json::array events;
+    json::value next = nullptr;
+    if (current) {
+      std::uint64_t start = from ? *from : (dir == ledger::direction::forward ? 0 : *current);
+      if (dir == ledger::direction::backward && start > *current) start = *current;
+      auto evs = ledger_.read_stream(*stream, start, dir, n);
+      if (!evs) return finish(ledger_error(evs.error()), name);
+      for (const auto& e : *evs) events.push_back(event_json(e));
+      if (!evs->empty() && evs->size() == n) {
+        auto last = evs->back().revision;
+        if (dir == ledger::direction::forward && last < *current) next = last + 1;
+        if (dir == ledger::direction::backward && last > 0) next = last - 1;
+      }
+    }
+    o["direction"] = dir == ledger::direction::forward ? "forward" : "backward";
+    o["events"] = std::move(events);
+    o["next"] = next;
+    return finish(json_response(200, o), name);
+  }
+  if (name == "GET /v1/log/events") {
+    std::optional<std::uint64_t> from, limit;
+    if (!u64_param(q, "from", from, err) || !u64_param(q, "limit", limit, err)) return finish(std::move(*err), name);
+    std::size_t n = limit ? static_cast<std::size_t>(std::min<std::uint64_t>(*limit, max_page)) : default_page;
+    if (n == 0) return finish(error_response(errc::bad_request, "limit: must be at least 1"), name);
+    std::uint64_t start = from.value_or(0);
+    auto evs = ledger_.read_all(start, n);
+    if (!evs) return finish(ledger_error(evs.error()), name);
+    json::array events;
+    for (const auto& e : *evs) events.push_back(event_json(e));
+    json::object o;
+    o["events"] = std::move(events);
+    auto size = ledger_.tree_size();
+    o["tree_size"] = size;
+    o["next"] = (!evs->empty() && evs->back().seq + 1 < size) ? json::value(evs->back().seq + 1) : json::value(nullptr);
+    return finish(json_response(200, o), name);
+  }
+  if (name == "GET /v1/proofs/inclusion") {
+    std::optional<std::uint64_t> seq, size;
+    if (!u64_param(q, "seq", seq, err) || !u64_param(q, "tree_size", size, err)) return finish(std::move(*err), name);
+    if (!seq) return finish(error_response(errc::bad_request, "seq: required"), name);
+    std::uint64_t ts = size ? *size : ledger_.tree_size();
+    if (*seq >= ts)
+      return finish(error_response(errc::bad_request, "seq must be below tree_size (and the tree must contain it)"), name);
+    auto proof = ledger_.inclusion_proof(*seq, ts);
+    if (!proof) return finish(ledger_error(proof.error(), "tree_size is beyond the current tree"), name);
+    auto e = ledger_.event_by_seq(*seq);
+    json::object o;
+    o["seq"] = *seq;
+    o["tree_size"] = ts;
+    if (e) {
+      o["leaf_entry"] = b64(e->leaf_entry);
+      o["leaf_hash"] = b64(crypto::leaf_hash(e->leaf_entry));
+    }
+    o["proof"] = hashes_json(*proof);
+    if (auto cp = ledger_.checkpoint_at(ts)) o["checkpoint"] = cp->note;
+    return finish(json_response(200, o), name);
+  }
+  if (name == "GET /v1/proofs/consistency") {
+    std::optional<std::uint64_t> from, to;
+    if (!u64_param(q, "from", from, err) || !u64_param(q, "to", to, err)) return finish(std::move(*err), name);
+    if (!from || !to) return finish(error_response(errc::bad_request, "from and to: required"), name);
+    if (*from == 0 || *from > *to)
+      return finish(error_response(errc::bad_request, "need 0 < from <= to"), name);
+    auto proof = ledger_.consistency_proof(*from, *to);
+    if (!proof) return finish(ledger_error(proof.error(), "to is beyond the current tree"), name);
+    json::object o;
+    o["from"] = *from;
+    o["to"] = *to;
+    o["proof"] = hashes_json(*proof);
+    if (auto cp = ledger_.checkpoint_at(*from)) o["from_checkpoint"] = cp->note;
+    if (auto cp = ledger_.checkpoint_at(*to)) o["to_checkpoint"] = cp->note;
+    return finish(json_response(200, o), name);
+  }
+  if (name == "GET /v1/submitters") {
+    auto c = creds_.get();
+    json::array subs;
+    for (const auto& s : c->submitters) {
+      json::object o;
+      o["kid"] = s.kid;
+      o["key_type"] = crypto::to_string(s.key.type());
+      o["alg"] = crypto::jws_alg_for(s.key.type());
+      o["public_key"] = s.key.to_pem();
+      o["jwk"] = s.key.to_jwk();
+      json::array streams;
+      for (const auto& p : s.streams) streams.emplace_back(p);
+      o["streams"] = std::move(streams);
+      if (s.not_before_us) o["not_before"] = crypto::format_time_us(*s.not_before_us);
+      if (s.not_after_us) o["not_after"] = crypto::format_time_us(*s.not_after_us);
+      o["revoked"] = s.revoked;
+      subs.push_back(std::move(o));
+    }
+    return finish(json_response(200, json::object{{"submitters", std::move(subs)}}), name);
+  }
+  return finish(not_found(), "other");
+}
+
+response api::append_one(const request& req, std::function<void(response)>& done, bool& async) {
+  auto mt = media_type(req.content_type);
+  if (mt == content_type_batch) return append_batch(req, done, async);
+  if (mt != content_type_jws)
+    return error_response(errc::unsupported_media_type,
+                          "POST /v1/events takes Content-Type application/jose (one JWS) or "
+                          "application/x-ndjson (one JWS per line)");
+  if (draining_.load()) return error_response(ledger::errc::shutting_down, "the server is shutting down");
+  std::string_view body = req.body;
+  while (!body.empty() && (body.back() == '\n' || body.back() == '\r')) body.remove_suffix(1);
+  auto creds = creds_.get();
+  auto v = validate_statement(body, *creds, clock_());
+  if (!v) return error_response(v.error);
+  auto received = req.received;
+  auto sub = sequencer_.submit(std::move(*v.stmt), [this, done, received](ledger::append_outcome o) {
+    auto r = outcome_response(o);
+    r.route = "POST /v1/events";
+    metrics_.observe_append_latency(
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - received).count());
+    done(std::move(r));
+  });
+  if (!sub) return error_response(sub.error(), sub.error() == ledger::errc::overloaded
+                                                   ? "the sequencer queue is full; retry later"
+                                                   : "the server is shutting down");
+  async = true;
+  return {};
+}
+
+response api::append_batch(const request& req, std::function<void(response)>& done, bool& async) {
+  if (draining_.load()) return error_response(ledger::errc::shutting_down, "the server is shutting down");
+  std::vector<std::string_view> lines;
+  std::string_view body = req.body;
+  while (!body.empty()) {
+    auto nl = body.find('\n');
+    auto line = body.substr(0, nl);
+    body = nl == std::string_view::npos ? std::string_view{} : body.substr(nl + 1);
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    if (line.empty()) continue;
+    lines.push_back(line);
+  }
+  if (lines.empty()) return error_response(errc::bad_request, "the batch holds no JWS lines");
+  if (lines.size() > limits_.max_batch_events)
+    return error_response(errc::batch_too_large,
+                          "at most " + std::to_string(limits_.max_batch_events) + " events per batch");
+
+  struct batch_state {
+    std::mutex mutex;
+    json::array results;
+    std::size_t remaining = 0;
+    std::function<void(response)> done;
+  };
+  auto state = std::make_shared<batch_state>();
+  state->done = done;
+  state->remaining = lines.size();
+  for (std::size_t i = 0; i < lines.size(); ++i) state->results.emplace_back(nullptr);
+  auto received = req.received;
+  auto complete_one = [this, state, received](std::size_t i, json::object entry) {
+    std::unique_lock lock(state->mutex);
+    state->results[i] = std::move(entry);
+    if (--state->remaining != 0) return;
+    json::object out;
+    out["results"] = std::move(state->results);
+    lock.unlock();
+    auto r = json_response(200, out);
+    r.route = "POST /v1/events";
+    metrics_.observe_append_latency(
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - received).count());
+    state->done(std::move(r));
+  };
+  auto error_entry = [](std::size_t i, const api_error& e) {
+    json::object o;
+    o["index"] = i;
+    o["status"] = classify(e.code).status;
+    o["error"] = error_object(e);
+    return o;
+  };
+
+  auto creds = creds_.get();
+  auto now = clock_();
+  // Validate everything first (on this I/O thread) so the sequencer sees the
+  // batch's statements back to back, in line order.
+  std::vector<validation_result> checked;
+  checked.reserve(lines.size());
+  for (auto line : lines) checked.push_back(validate_statement(line, *creds, now));
+  async = true;
+  for (std::size_t i = 0; i < checked.size(); ++i) {
+    if (!checked[i]) {
+      complete_one(i, error_entry(i, checked[i].error));
+      continue;
+    }
+    auto sub = sequencer_.submit(std::move(*checked[i].stmt), [complete_one, i](ledger::append_outcome o) {
+      json::object entry;
+      entry["index"] = i;
+      if (o.error) {
+        entry["status"] = classify(o.error).status;
+        entry["error"] = append_error_json(o);
+      } else {
+        entry["status"] = o.duplicate ? 200 : 201;
+        entry["receipt"] = o.rcpt.to_json();
+      }
+      complete_one(i, std::move(entry));
+    });
+    if (!sub) complete_one(i, error_entry(i, api_error{sub.error(), {}, {}}));
+  }
+  return {};
+}
+
+}  // namespace vellum::server

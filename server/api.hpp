@@ -1,0 +1,110 @@
+#pragma once
+// The request handler of vellumd: a plain function from an HTTP request to an
+// HTTP response, independent of the transport (server/http.cpp owns Beast).
+// Endpoints, content types and errors: docs/api.md, docs/openapi.yaml.
+
+#include "ledger/ledger.hpp"
+#include "server/config.hpp"
+#include "server/errors.hpp"
+#include "server/metrics.hpp"
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <variant>
+#include <vector>
+
+namespace vellum::server {
+
+// Content types of POST /v1/events.
+inline constexpr std::string_view content_type_jws = "application/jose";      // one compact JWS
+inline constexpr std::string_view content_type_batch = "application/x-ndjson";  // one JWS per line
+
+struct request {
+  std::string method;          // "GET", "POST", ...
+  std::string target;          // path and query, as received
+  std::string content_type;    // Content-Type header ("" if absent)
+  std::string authorization;   // Authorization header
+  std::string last_event_id;   // Last-Event-ID header (SSE)
+  std::string body;
+  bool client_cert_verified = false;  // TLS client certificate verified against client_ca_file
+  std::chrono::steady_clock::time_point received = std::chrono::steady_clock::now();
+};
+
+struct response {
+  unsigned status = 200;
+  std::string content_type = "application/json";
+  std::string body;
+  std::vector<std::pair<std::string, std::string>> headers;  // extra headers
+  std::string route;  // route template for metrics and logs, e.g. "GET /v1/events/{seq}"
+};
+
+// A parsed GET /v1/subscribe request (Server-Sent Events).
+struct subscription {
+  std::uint64_t from = 0;  // first seq to send
+  std::string stream;      // exact stream filter ("" = any)
+  std::string prefix;      // stream prefix filter
+  std::string type;        // event type filter
+  bool matches(const ledger::stored_event& e) const;
+};
+
+class api {
+ public:
+  using clock_fn = std::function<std::uint64_t()>;  // µs since epoch, for key validity
+
+  // All references must outlive the api. Thread-safe: handle() may run on
+  // many threads at once.
+  api(ledger::ledger& led, ledger::sequencer& seq, credentials_store& creds, metrics& m,
+      limits lim, clock_fn clock = ledger::system_clock_us);
+
+  // Handles one request. `done` is called exactly once: synchronously for
+  // reads and refusals, later on the sequencer thread for appends (the caller
+  // moves the response back to its own executor). Counts the request in the
+  // metrics. GET /v1/subscribe is not handled here (see open_subscription).
+  void handle(request req, std::function<void(response)> done);
+
+  // True if the request is GET /v1/subscribe (served as SSE by the transport).
+  static bool is_subscribe(const request& req);
+  // Checks authorisation and parses from/stream/prefix/type (+ Last-Event-ID,
+  // which wins over from: the stream resumes after that id). Returns the
+  // subscription, or the error response to send instead.
+  std::variant<subscription, response> open_subscription(const request& req) const;
+  // One SSE message for an event ("id: <seq>\nevent: event\ndata: <json>\n\n").
+  static std::string sse_event(const ledger::stored_event& e);
+
+  // While draining, /readyz answers 503 and appends are refused (503).
+  void set_draining() { draining_.store(true); }
+
+  const limits& lims() const { return limits_; }
+  metrics& stats() { return metrics_; }
+
+ private:
+  response route(const request& req, std::string_view path, std::string_view query,
+                 std::function<void(response)>& done, bool& async);
+  std::optional<response> authorize(const request& req, role needed) const;
+  response append_one(const request& req, std::function<void(response)>& done, bool& async);
+  response append_batch(const request& req, std::function<void(response)>& done, bool& async);
+
+  ledger::ledger& ledger_;
+  ledger::sequencer& sequencer_;
+  credentials_store& creds_;
+  metrics& metrics_;
+  limits limits_;
+  clock_fn clock_;
+  std::atomic<bool> draining_{false};
+};
+
+// JSON of a stored event as readers get it (payload decoded for convenience).
+boost::json::object event_json(const ledger::stored_event& e);
+
+// An error response with the JSON error body (status from classify()).
+response error_response(const api_error& e);
+inline response error_response(boost::system::error_code code, std::string message = {}) {
+  return error_response(api_error{code, std::move(message), {}});
+}
+
+}  // namespace vellum::server
