@@ -8,6 +8,7 @@
 #include <boost/system/result.hpp>
 
 #include <cstdint>
+#include <ostream>
 #include <span>
 #include <vector>
 
@@ -50,6 +51,9 @@ const boost::system::error_category& crypto_category() noexcept;
 inline boost::system::error_code make_error_code(errc e) noexcept {
   return {static_cast<int>(e), crypto_category()};
 }
+
+// So that test frameworks and logs can print codes by name.
+inline std::ostream& operator<<(std::ostream& os, errc e) { return os << make_error_code(e).message(); }
 
 }  // namespace vellum::crypto
 

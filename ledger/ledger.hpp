@@ -19,6 +19,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <ostream>
 #include <optional>
 #include <span>
 #include <string>
@@ -44,6 +45,7 @@ const boost::system::error_category& ledger_category() noexcept;
 inline boost::system::error_code make_error_code(errc e) noexcept {
   return {static_cast<int>(e), ledger_category()};
 }
+inline std::ostream& operator<<(std::ostream& os, errc e) { return os << make_error_code(e).message(); }
 
 using crypto::hash;
 
@@ -137,7 +139,9 @@ class ledger {
   // (or loads options.key_file). The origin is stored at creation; opening
   // with a different non-default origin fails with invalid_argument.
   // Throws nothing; errors: io_error, key_error, corrupt, invalid_argument.
-  [[nodiscard]] static result<std::unique_ptr<ledger>> open(const options& opts);
+  // If `why` is given it receives a human-readable reason on failure.
+  [[nodiscard]] static result<std::unique_ptr<ledger>> open(const options& opts,
+                                                            std::string* why = nullptr);
   virtual ~ledger() = default;
 
   virtual const std::string& origin() const = 0;
@@ -182,6 +186,10 @@ class ledger {
   [[nodiscard]] virtual result<bytes> read_tile(const crypto::tile& t) const = 0;
   // The hash source over this ledger's stored nodes (for proofs in tests).
   virtual const crypto::hash_source& hashes() const = 0;
+  // The receipt of stored event `seq`, as append returned it: the first
+  // checkpoint that includes the event and the inclusion proof to it.
+  // not_found past the tree. (Additive; the default is not_found.)
+  [[nodiscard]] virtual result<receipt> receipt_for(std::uint64_t seq) const;
 };
 
 // Group commit: a bounded queue drained by one thread that calls

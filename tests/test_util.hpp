@@ -3,6 +3,10 @@
 
 #include <boost/json.hpp>
 
+#include <sys/wait.h>
+
+#include <cstdio>
+
 #include <filesystem>
 #include <fstream>
 #include <random>
@@ -49,5 +53,30 @@ class temp_dir {
  private:
   std::filesystem::path path_;
 };
+
+struct command_result {
+  int exit_code = -1;
+  std::string out;  // standard output (standard error goes to the test log)
+};
+
+// Runs a shell command line and captures its standard output.
+inline command_result run_command(const std::string& cmd) {
+  command_result r;
+  FILE* p = ::popen(cmd.c_str(), "r");
+  if (!p) return r;
+  char buf[4096];
+  std::size_t n;
+  while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) r.out.append(buf, n);
+  const int status = ::pclose(p);
+  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return r;
+}
+
+inline void write_text(const std::filesystem::path& path, const std::string& text) {
+  std::ofstream out(path, std::ios::binary);
+  out << text;
+}
+
+inline std::string binary(const std::string& name) { return std::string(VELLUM_BINARY_DIR) + "/" + name; }
 
 }  // namespace vellum::test
