@@ -1,0 +1,938 @@
+// The event store: class ledger on one LMDB environment (schema.hpp).
+//
+// Concurrency: append() holds write_mu_ (one writer); readers take a shared
+// lock on map_mu_ for the life of their read transaction, and growing the
+// map takes it exclusively, because mdb_env_set_mapsize requires that no
+// transaction of the process is active. Read transactions are pooled
+// (mdb_txn_reset / mdb_txn_renew) so proofs stay cheap.
+
+#include "ledger/ledger.hpp"
+#include "ledger/lmdb.hpp"
+#include "ledger/schema.hpp"
+#include "ledger/store.hpp"
+
+#include "crypto/encoding.hpp"
+#include "crypto/keys.hpp"
+#include "crypto/leaf_entry.hpp"
+#include "crypto/note.hpp"
+
+#include <algorithm>
+#include <atomic>
+#include <filesystem>
+#include <limits>
+#include <mutex>
+#include <shared_mutex>
+#include <unordered_map>
+
+namespace vellum::ledger {
+
+// ---------------------------------------------------------------------------
+// Shared storage helpers (store.hpp), also used by fsck.
+
+namespace store {
+
+result<dbs> open_dbs(const lmdb::txn& t, unsigned flags) {
+  dbs out;
+  for (std::size_t i = 0; i < schema::db_count; ++i) {
+    auto h = t.open_db(schema::db_names[i], flags);
+    if (!h) return h.error();
+    out.h[i] = *h;
+  }
+  return out;
+}
+
+result<std::optional<std::uint64_t>> get_u64(const lmdb::txn& t, MDB_dbi db, byte_view key) {
+  auto v = t.get(db, key);
+  if (!v) return v.error();
+  if (!*v) return std::optional<std::uint64_t>{};
+  auto n = schema::decode_u64(**v);
+  if (!n) return n.error();
+  return std::optional<std::uint64_t>{*n};
+}
+
+result<std::uint64_t> meta_u64(const lmdb::txn& t, const dbs& d, std::string_view key) {
+  auto v = get_u64(t, d[schema::db::meta], schema::view(key));
+  if (!v) return v.error();
+  if (!*v) return errc::corrupt;
+  return **v;
+}
+
+result<void> node_source::read(std::span<const crypto::node_id> ids,
+                               std::span<crypto::hash> out) const {
+  if (ids.size() != out.size()) return errc::invalid_argument;
+  for (std::size_t i = 0; i < ids.size(); ++i) {
+    const auto key = schema::node_key(ids[i]);
+    auto v = txn_.get(nodes_, key);
+    if (!v) return lmdb::to_ledger_error(v.error());
+    if (!*v) return errc::not_found;
+    auto h = schema::decode_hash(**v);
+    if (!h) return h.error();
+    out[i] = *h;
+  }
+  return {};
+}
+
+result<void> caching_source::read(std::span<const crypto::node_id> ids,
+                                  std::span<crypto::hash> out) const {
+  if (ids.size() != out.size()) return errc::invalid_argument;
+  std::vector<crypto::node_id> miss_ids;
+  std::vector<std::size_t> miss_pos;
+  for (std::size_t i = 0; i < ids.size(); ++i) {
+    auto it = cache_.find(key(ids[i]));
+    if (it != cache_.end()) {
+      out[i] = it->second;
+    } else {
+      miss_ids.push_back(ids[i]);
+      miss_pos.push_back(i);
+    }
+  }
+  if (miss_ids.empty()) return {};
+  std::vector<crypto::hash> got(miss_ids.size());
+  if (auto r = base_.read(miss_ids, got); !r) return r;
+  for (std::size_t j = 0; j < miss_ids.size(); ++j) {
+    out[miss_pos[j]] = got[j];
+    cache_.emplace(key(miss_ids[j]), got[j]);
+  }
+  return {};
+}
+
+std::string_view note_body(std::string_view note) {
+  const auto blank = note.find("\n\n");
+  return blank == std::string_view::npos ? std::string_view{} : note.substr(0, blank + 1);
+}
+
+}  // namespace store
+
+namespace {
+
+using schema::db;
+
+// A pool of reset read transactions, renewed on demand. Reset transactions
+// hold no snapshot and no reader slot, so they never pin old pages.
+class read_pool {
+ public:
+  explicit read_pool(MDB_env* e) : env_(e) {}
+  ~read_pool() { clear(); }
+  read_pool(const read_pool&) = delete;
+  read_pool& operator=(const read_pool&) = delete;
+
+  result<MDB_txn*> acquire() {
+    MDB_txn* t = nullptr;
+    {
+      std::lock_guard lock(mu_);
+      if (!free_.empty()) {
+        t = free_.back();
+        free_.pop_back();
+      }
+    }
+    if (t != nullptr) {
+      if (::mdb_txn_renew(t) == 0) return t;
+      ::mdb_txn_abort(t);
+    }
+    if (int rc = ::mdb_txn_begin(env_, nullptr, MDB_RDONLY, &t); rc != 0) {
+      return lmdb::make_error(rc);
+    }
+    return t;
+  }
+
+  void release(MDB_txn* t) noexcept {
+    if (t == nullptr) return;
+    ::mdb_txn_reset(t);
+    std::lock_guard lock(mu_);
+    if (free_.size() < max_free) {
+      free_.push_back(t);
+      return;
+    }
+    ::mdb_txn_abort(t);
+  }
+
+  // Frees every pooled transaction (before the map is resized or closed).
+  void clear() noexcept {
+    std::lock_guard lock(mu_);
+    for (MDB_txn* t : free_) ::mdb_txn_abort(t);
+    free_.clear();
+  }
+
+ private:
+  static constexpr std::size_t max_free = 64;
+  MDB_env* env_;
+  std::mutex mu_;
+  std::vector<MDB_txn*> free_;
+};
+
+// A read transaction that holds the map lock shared while it lives.
+class reader {
+ public:
+  reader(std::shared_lock<std::shared_mutex> lock, read_pool& pool, MDB_txn* t)
+      : lock_(std::move(lock)), pool_(&pool), txn_(t) {}
+  reader(reader&&) noexcept = default;
+  reader& operator=(reader&&) = delete;
+  reader(const reader&) = delete;
+  ~reader() {
+    if (txn_) pool_->release(txn_.release());
+  }
+  const lmdb::txn& txn() const { return txn_; }
+
+ private:
+  std::shared_lock<std::shared_mutex> lock_;
+  read_pool* pool_;
+  lmdb::txn txn_;
+};
+
+bool valid_stream_name(std::string_view s) {
+  return !s.empty() && s.find('\0') == std::string_view::npos;
+}
+
+bool valid_kid(std::string_view kid) {
+  if (kid.empty() || kid.size() > 255) return false;
+  return std::all_of(kid.begin(), kid.end(), [](char c) { return c > 0x20 && c < 0x7f; });
+}
+
+class ledger_impl;
+
+// hashes(): one pooled read transaction per read() call.
+class ledger_hash_source final : public crypto::hash_source {
+ public:
+  explicit ledger_hash_source(const ledger_impl& l) : ledger_(l) {}
+  result<void> read(std::span<const crypto::node_id> ids,
+                    std::span<crypto::hash> out) const override;
+
+ private:
+  const ledger_impl& ledger_;
+};
+
+class ledger_impl final : public ledger {
+ public:
+  ledger_impl(lmdb::env e, const options& opts)
+      : env_(std::move(e)), pool_(env_.get()), clock_(opts.clock ? opts.clock : system_clock_us) {}
+  ~ledger_impl() override { pool_.clear(); }
+
+  // Opens the databases, checks or creates meta, the log key and the first
+  // checkpoint. `why` receives the reason for a failure.
+  boost::system::error_code init(const options& opts, std::string& why);
+
+  const std::string& origin() const override { return origin_; }
+  std::string verifier_key() const override { return vkey_; }
+  std::vector<append_outcome> append(std::span<const statement> batch) override;
+  std::uint64_t tree_size() const override { return size_.load(std::memory_order_acquire); }
+  result<signed_checkpoint> latest_checkpoint() const override;
+  result<signed_checkpoint> checkpoint_at(std::uint64_t size) const override;
+  result<stored_event> event_by_seq(std::uint64_t seq) const override;
+  result<stored_event> event_by_id(std::string_view event_id) const override;
+  result<std::vector<std::uint64_t>> amendments_of(std::string_view event_id) const override;
+  result<std::uint64_t> stream_revision(std::string_view stream) const override;
+  result<std::vector<stored_event>> read_stream(std::string_view stream,
+                                                std::uint64_t from_revision, direction dir,
+                                                std::size_t limit) const override;
+  result<std::vector<stored_event>> read_all(std::uint64_t from_seq,
+                                             std::size_t limit) const override;
+  result<std::vector<hash>> inclusion_proof(std::uint64_t seq,
+                                            std::uint64_t tree_size) const override;
+  result<std::vector<hash>> consistency_proof(std::uint64_t from,
+                                              std::uint64_t to) const override;
+  result<bytes> read_tile(const crypto::tile& t) const override;
+  const crypto::hash_source& hashes() const override { return hashes_; }
+  result<receipt> receipt_for(std::uint64_t seq) const override;
+
+  result<reader> begin_read() const;
+  const store::dbs& dbs() const { return dbs_; }
+
+ private:
+  // Runs `attempt` (which begins and commits its own write transaction)
+  // until it does not fail with MDB_MAP_FULL, doubling the map each time.
+  template <class F>
+  boost::system::error_code with_map_growth(F&& attempt);
+  boost::system::error_code grow_map();
+  boost::system::error_code init_txn(const options& opts, std::string& why);
+  boost::system::error_code append_txn(std::span<const statement> batch,
+                                       std::vector<append_outcome>& out);
+  result<std::string> sign_checkpoint(std::uint64_t size, const hash& root) const;
+
+  lmdb::env env_;
+  mutable read_pool pool_;
+  clock_fn clock_;
+  store::dbs dbs_;
+  std::string origin_;
+  std::optional<crypto::note_signer> signer_;
+  std::string vkey_;
+  mutable std::shared_mutex map_mu_;
+  std::mutex write_mu_;
+  std::atomic<std::uint64_t> size_{0};
+  ledger_hash_source hashes_{*this};
+};
+
+result<void> ledger_hash_source::read(std::span<const crypto::node_id> ids,
+                                      std::span<crypto::hash> out) const {
+  auto r = ledger_.begin_read();
+  if (!r) return r.error();
+  return store::node_source(r->txn(), ledger_.dbs()[db::nodes]).read(ids, out);
+}
+
+result<reader> ledger_impl::begin_read() const {
+  std::shared_lock lock(map_mu_);
+  auto t = pool_.acquire();
+  if (!t) return lmdb::to_ledger_error(t.error());
+  return reader(std::move(lock), pool_, *t);
+}
+
+template <class F>
+boost::system::error_code ledger_impl::with_map_growth(F&& attempt) {
+  for (int tries = 0;; ++tries) {
+    boost::system::error_code ec = attempt();
+    if (!lmdb::is_map_full(ec) || tries >= 40) return ec;
+    if (auto g = grow_map(); g) return g;
+  }
+}
+
+boost::system::error_code ledger_impl::grow_map() {
+  std::unique_lock lock(map_mu_);  // waits for every reader to finish
+  pool_.clear();
+  const std::size_t current = env_.map_size();
+  if (current == 0 || current > std::numeric_limits<std::size_t>::max() / 2) {
+    return lmdb::make_error(MDB_MAP_FULL);
+  }
+  if (auto r = env_.set_map_size(current * 2); !r) return r.error();
+  return {};
+}
+
+result<std::string> ledger_impl::sign_checkpoint(std::uint64_t size, const hash& root) const {
+  const crypto::checkpoint body{origin_, size, root, {}};
+  auto note = crypto::sign_note(body.format(), std::span<const crypto::note_signer>(&*signer_, 1));
+  if (!note) return errc::key_error;
+  return std::move(*note);
+}
+
+// ---------------------------------------------------------------------------
+// Opening
+
+boost::system::error_code ledger_impl::init(const options& opts, std::string& why) {
+  return with_map_growth([&] { return init_txn(opts, why); });
+}
+
+boost::system::error_code ledger_impl::init_txn(const options& opts, std::string& why) {
+  auto t = lmdb::txn::begin(env_.get(), 0);
+  if (!t) return t.error();
+  const lmdb::txn& txn = *t;
+  auto d = store::open_dbs(txn, MDB_CREATE);
+  if (!d) return d.error();
+  dbs_ = *d;
+  const MDB_dbi meta = dbs_[db::meta];
+
+  auto version = txn.get(meta, schema::view(schema::meta_key::schema_version));
+  if (!version) return version.error();
+  const bool created = !*version;
+  if (!created) {
+    auto v = schema::decode_u32(**version);
+    if (!v || *v != schema::version) {
+      why = "data directory has schema version " + (v ? std::to_string(*v) : "?") +
+            ", this build reads version " + std::to_string(schema::version);
+      return errc::corrupt;
+    }
+  }
+
+  // Origin: fixed at creation; the default origin means "whatever is stored".
+  origin_ = opts.origin;
+  if (!created) {
+    auto stored = txn.get(meta, schema::view(schema::meta_key::origin));
+    if (!stored) return stored.error();
+    if (!*stored || (*stored)->empty()) {
+      why = "meta record \"origin\" is missing";
+      return errc::corrupt;
+    }
+    const std::string stored_origin(schema::chars(**stored));
+    if (opts.origin != options{}.origin && opts.origin != stored_origin) {
+      why = "data directory was created with origin \"" + stored_origin +
+            "\"; it cannot be opened as \"" + opts.origin + "\"";
+      return errc::invalid_argument;
+    }
+    origin_ = stored_origin;
+  }
+  if (!crypto::valid_note_key_name(origin_)) {
+    why = "origin \"" + origin_ + "\" is not a valid key name (empty, whitespace or '+')";
+    return errc::invalid_argument;
+  }
+
+  // Log key: load it, or generate it for a new log in the default place.
+  const std::string key_path =
+      opts.key_file.empty() ? opts.data_dir + "/log-key.pem" : opts.key_file;
+  std::error_code fs_ec;
+  std::optional<crypto::private_key> key;
+  if (std::filesystem::exists(key_path, fs_ec)) {
+    auto pem = crypto::read_file(key_path);
+    if (!pem) {
+      why = "cannot read log key " + key_path;
+      return errc::key_error;
+    }
+    auto k = crypto::private_key::from_pem(*pem);
+    if (!k || k->type() != crypto::key_type::ed25519) {
+      why = "log key " + key_path + " is not an Ed25519 PKCS#8 PEM private key";
+      return errc::key_error;
+    }
+    key = std::move(*k);
+  } else if (!opts.key_file.empty()) {
+    why = "log key file " + key_path + " does not exist";
+    return errc::key_error;
+  } else if (!created) {
+    why = "log key " + key_path + " is missing; this log cannot be signed with a new key";
+    return errc::key_error;
+  } else {
+    auto k = crypto::private_key::generate(crypto::key_type::ed25519);
+    if (!k) {
+      why = "cannot generate the log key";
+      return errc::key_error;
+    }
+    if (auto w = crypto::write_file_atomic(key_path, k->to_pem(), 0600); !w) {
+      why = "cannot write log key " + key_path;
+      return errc::io_error;
+    }
+    key = std::move(*k);
+  }
+  auto signer = crypto::note_signer::create(origin_, std::move(*key));
+  if (!signer) {
+    why = "cannot use the log key to sign notes named \"" + origin_ + "\"";
+    return errc::key_error;
+  }
+  signer_ = std::move(*signer);
+  vkey_ = signer_->verifier().vkey();
+
+  if (!created) {
+    auto stored = txn.get(meta, schema::view(schema::meta_key::verifier_key));
+    if (!stored) return stored.error();
+    if (!*stored || schema::chars(**stored) != vkey_) {
+      why = "log key " + key_path + " is not the key this log was created with (" +
+            (*stored ? std::string(schema::chars(**stored)) : std::string("?")) + ")";
+      return errc::key_error;
+    }
+    auto size = store::meta_u64(txn, dbs_, schema::meta_key::tree_size);
+    if (!size) {
+      why = "meta record \"tree_size\" is missing or malformed";
+      return size.error();
+    }
+    size_.store(*size, std::memory_order_release);
+  } else {
+    const auto version_bytes = schema::encode_u32(schema::version);
+    const auto zero = schema::encode_u64(0);
+    for (auto r : {txn.put(meta, schema::view(schema::meta_key::schema_version), version_bytes),
+                   txn.put(meta, schema::view(schema::meta_key::origin), schema::view(origin_)),
+                   txn.put(meta, schema::view(schema::meta_key::verifier_key), schema::view(vkey_)),
+                   txn.put(meta, schema::view(schema::meta_key::tree_size), zero),
+                   txn.put(meta, schema::view(schema::meta_key::recorded_at), zero)}) {
+      if (!r) return r.error();
+    }
+    auto note = sign_checkpoint(0, crypto::empty_root());
+    if (!note) {
+      why = "cannot sign the first checkpoint";
+      return note.error();
+    }
+    if (auto r = txn.put(dbs_[db::checkpoints], zero, schema::view(*note), MDB_APPEND); !r) {
+      return r.error();
+    }
+    size_.store(0, std::memory_order_release);
+  }
+  if (auto c = t->commit(); !c) return c.error();
+  return {};
+}
+
+}  // namespace
+
+result<std::unique_ptr<ledger>> ledger::open(const options& opts, std::string* why) {
+  std::string reason;
+  auto fail = [&](boost::system::error_code ec) -> result<std::unique_ptr<ledger>> {
+    if (why) *why = reason.empty() ? ec.message() : reason;
+    return ec;
+  };
+  if (opts.data_dir.empty()) {
+    reason = "no data directory given";
+    return fail(errc::invalid_argument);
+  }
+  std::error_code fs_ec;
+  std::filesystem::create_directories(opts.data_dir, fs_ec);
+  if (fs_ec) {
+    reason = "cannot create data directory " + opts.data_dir + ": " + fs_ec.message();
+    return fail(errc::io_error);
+  }
+  const unsigned flags = MDB_NOTLS | (opts.sync ? 0u : MDB_NOSYNC);
+  const std::size_t map_size = std::max<std::size_t>(opts.initial_map_size, 64 * 1024);
+  auto e = lmdb::env::open(opts.data_dir, flags, map_size, schema::db_count + 2);
+  if (!e) {
+    reason = "cannot open LMDB environment in " + opts.data_dir + ": " + e.error().message();
+    return fail(lmdb::to_ledger_error(e.error()));
+  }
+  auto impl = std::make_unique<ledger_impl>(std::move(*e), opts);
+  if (auto ec = impl->init(opts, reason); ec) {
+    if (reason.empty()) reason = "cannot initialise " + opts.data_dir + ": " + ec.message();
+    return fail(lmdb::to_ledger_error(ec));
+  }
+  return std::unique_ptr<ledger>(std::move(impl));
+}
+
+result<receipt> ledger::receipt_for(std::uint64_t) const { return errc::not_found; }
+
+namespace {
+
+// ---------------------------------------------------------------------------
+// Appending
+
+// An event staged in the write transaction, kept for its receipt.
+struct staged {
+  std::size_t index = 0;  // position in the batch
+  receipt rcpt;           // all but checkpoint, tree_size and proof
+};
+
+boost::system::error_code ledger_impl::append_txn(std::span<const statement> batch,
+                                                  std::vector<append_outcome>& out) {
+  out.assign(batch.size(), append_outcome{});
+  auto t = lmdb::txn::begin(env_.get(), 0);
+  if (!t) return t.error();
+  const lmdb::txn& txn = *t;
+  auto size_r = store::meta_u64(txn, dbs_, schema::meta_key::tree_size);
+  if (!size_r) return size_r.error();
+  auto last_r = store::meta_u64(txn, dbs_, schema::meta_key::recorded_at);
+  if (!last_r) return last_r.error();
+  const std::uint64_t first_new = *size_r;
+  std::uint64_t size = first_new;
+  std::uint64_t last_recorded = *last_r;
+
+  const store::node_source nodes(txn, dbs_[db::nodes]);
+  std::vector<staged> fresh;
+  fresh.reserve(batch.size());
+  std::vector<std::pair<std::size_t, std::uint64_t>> duplicates;  // batch index, seq
+
+  for (std::size_t i = 0; i < batch.size(); ++i) {
+    const statement& s = batch[i];
+    append_outcome& o = out[i];
+    auto id = schema::parse_uuid(s.event_id);
+    std::optional<schema::uuid> amended;
+    if (!s.amends.empty()) {
+      auto a = schema::parse_uuid(s.amends);
+      if (!a) {
+        o.error = errc::invalid_argument;
+        continue;
+      }
+      amended = *a;
+    }
+    if (!id || !valid_kid(s.kid) || !valid_stream_name(s.stream) || s.jws.empty()) {
+      o.error = errc::invalid_argument;
+      continue;
+    }
+
+    // 1. Idempotency, before concurrency: a repeat gets the first receipt.
+    auto known = store::get_u64(txn, dbs_[db::event_ids], *id);
+    if (!known) return known.error();
+    if (*known) {
+      auto rv = txn.get(dbs_[db::records], schema::encode_u64(**known));
+      if (!rv) return rv.error();
+      if (!*rv) return errc::corrupt;
+      auto value = schema::decode_record_value(**rv);
+      if (!value) return value.error();
+      auto rec = crypto::decode_event_record(value->record);
+      if (!rec) return errc::corrupt;
+      if (rec->jws == s.jws) {
+        o.duplicate = true;
+        duplicates.emplace_back(i, **known);
+      } else {
+        o.error = errc::event_id_conflict;
+      }
+      continue;
+    }
+
+    // 2. Optimistic concurrency.
+    auto current = store::get_u64(txn, dbs_[db::streams], schema::view(s.stream));
+    if (!current) return current.error();
+    bool conflict = false;
+    switch (s.expected.k) {
+      case expected_revision::kind::any: break;
+      case expected_revision::kind::no_stream: conflict = current->has_value(); break;
+      case expected_revision::kind::exact:
+        conflict = !*current || **current != s.expected.value;
+        break;
+    }
+    if (conflict) {
+      o.error = errc::revision_conflict;
+      o.current_revision = *current;
+      continue;
+    }
+
+    // 3. Assign seq, revision, recorded_at; build record, salt, leaf.
+    const std::uint64_t seq = size;
+    const std::uint64_t revision = *current ? **current + 1 : 0;
+    const std::uint64_t recorded = std::max(clock_(), last_recorded);
+    staged st;
+    st.index = i;
+    receipt& r = st.rcpt;
+    r.seq = seq;
+    r.stream = s.stream;
+    r.revision = revision;
+    r.recorded_at_us = recorded;
+    r.event_id = s.event_id;
+    r.kid = s.kid;
+    r.record = crypto::event_record{seq, s.stream, revision, recorded, s.kid, s.event_id, s.jws}
+                   .encode();
+    r.salt = crypto::random_bytes(crypto::salt_size);
+    r.leaf_entry =
+        crypto::leaf_entry{seq, recorded, s.kid,
+                           crypto::record_commitment(r.salt, schema::view(r.record))}
+            .encode();
+    const hash leaf = crypto::leaf_hash(r.leaf_entry);
+
+    const auto seq_key = schema::encode_u64(seq);
+    bytes record_value;
+    record_value.reserve(r.salt.size() + r.record.size());
+    record_value.insert(record_value.end(), r.salt.begin(), r.salt.end());
+    record_value.insert(record_value.end(), r.record.begin(), r.record.end());
+    const auto rev_bytes = schema::encode_u64(revision);
+    for (auto p : {txn.put(dbs_[db::leaves], seq_key, r.leaf_entry, MDB_APPEND),
+                   txn.put(dbs_[db::records], seq_key, record_value, MDB_APPEND),
+                   txn.put(dbs_[db::stream_index],
+                           schema::view(schema::stream_index_key(s.stream, revision)), seq_key,
+                           MDB_NOOVERWRITE),
+                   txn.put(dbs_[db::streams], schema::view(s.stream), rev_bytes),
+                   txn.put(dbs_[db::event_ids], *id, seq_key, MDB_NOOVERWRITE)}) {
+      if (!p) return p.error();
+    }
+    if (amended) {
+      auto p = txn.put(dbs_[db::amends], schema::amends_key(*amended, seq), byte_view{},
+                       MDB_NOOVERWRITE);
+      if (!p) return p.error();
+    }
+    auto completed = crypto::hashes_completed_by_append(seq, leaf, nodes);
+    if (!completed) return completed.error();
+    for (const auto& [node, h] : *completed) {
+      if (auto p = txn.put(dbs_[db::nodes], schema::node_key(node), h); !p) return p.error();
+    }
+    size = seq + 1;
+    last_recorded = recorded;
+    fresh.push_back(std::move(st));
+  }
+
+  // One checkpoint for the whole batch.
+  std::string note;
+  if (!fresh.empty()) {
+    auto root = crypto::tree_root(size, nodes);
+    if (!root) return root.error();
+    auto signed_note = sign_checkpoint(size, *root);
+    if (!signed_note) return signed_note.error();
+    note = std::move(*signed_note);
+    const auto size_key = schema::encode_u64(size);
+    const auto last_bytes = schema::encode_u64(last_recorded);
+    for (auto p : {txn.put(dbs_[db::checkpoints], size_key, schema::view(note), MDB_APPEND),
+                   txn.put(dbs_[db::meta], schema::view(schema::meta_key::tree_size), size_key),
+                   txn.put(dbs_[db::meta], schema::view(schema::meta_key::recorded_at),
+                           last_bytes)}) {
+      if (!p) return p.error();
+    }
+  }
+
+  // Receipts, read through the write transaction (it sees the new nodes).
+  const store::caching_source cached(nodes);
+  for (staged& st : fresh) {
+    auto proof = crypto::inclusion_proof(st.rcpt.seq, size, cached);
+    if (!proof) return proof.error();
+    st.rcpt.checkpoint = note;
+    st.rcpt.tree_size = size;
+    st.rcpt.inclusion_proof = std::move(*proof);
+  }
+  for (const auto& [index, seq] : duplicates) {
+    if (seq >= first_new) {
+      out[index].rcpt = fresh[seq - first_new].rcpt;
+      continue;
+    }
+    auto r = store::load_receipt(txn, dbs_, seq, cached);
+    if (!r) return r.error();
+    out[index].rcpt = std::move(*r);
+  }
+  for (staged& st : fresh) out[st.index].rcpt = std::move(st.rcpt);
+
+  if (fresh.empty()) return {};  // nothing new: the transaction aborts
+  if (auto c = t->commit(); !c) return c.error();
+  size_.store(size, std::memory_order_release);
+  return {};
+}
+
+std::vector<append_outcome> ledger_impl::append(std::span<const statement> batch) {
+  std::lock_guard lock(write_mu_);
+  std::vector<append_outcome> out;
+  if (batch.empty()) return out;
+  const auto ec = with_map_growth([&] { return append_txn(batch, out); });
+  if (ec) {
+    out.assign(batch.size(), append_outcome{});
+    for (auto& o : out) o.error = lmdb::to_ledger_error(ec);
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------
+// Reads
+
+result<signed_checkpoint> ledger_impl::latest_checkpoint() const {
+  auto r = begin_read();
+  if (!r) return r.error();
+  auto c = lmdb::cursor::open(r->txn(), dbs_[db::checkpoints]);
+  if (!c) return lmdb::to_ledger_error(c.error());
+  auto e = c->get(MDB_LAST);
+  if (!e) return lmdb::to_ledger_error(e.error());
+  if (!*e) return errc::corrupt;  // the log is created with checkpoint 0
+  return store::decode_checkpoint((*e)->first, (*e)->second);
+}
+
+result<signed_checkpoint> ledger_impl::checkpoint_at(std::uint64_t size) const {
+  auto r = begin_read();
+  if (!r) return r.error();
+  const auto key = schema::encode_u64(size);
+  auto v = r->txn().get(dbs_[db::checkpoints], key);
+  if (!v) return lmdb::to_ledger_error(v.error());
+  if (!*v) return errc::not_found;
+  return store::decode_checkpoint(key, **v);
+}
+
+result<stored_event> ledger_impl::event_by_seq(std::uint64_t seq) const {
+  auto r = begin_read();
+  if (!r) return r.error();
+  return store::load_event(r->txn(), dbs_, seq);
+}
+
+result<stored_event> ledger_impl::event_by_id(std::string_view event_id) const {
+  auto id = schema::parse_uuid(event_id);
+  if (!id) return errc::not_found;  // no stored event has a non-canonical id
+  auto r = begin_read();
+  if (!r) return r.error();
+  auto seq = store::get_u64(r->txn(), dbs_[db::event_ids], *id);
+  if (!seq) return lmdb::to_ledger_error(seq.error());
+  if (!*seq) return errc::not_found;
+  return store::load_event(r->txn(), dbs_, **seq);
+}
+
+result<std::vector<std::uint64_t>> ledger_impl::amendments_of(std::string_view event_id) const {
+  auto id = schema::parse_uuid(event_id);
+  if (!id) return errc::invalid_argument;
+  auto r = begin_read();
+  if (!r) return r.error();
+  auto c = lmdb::cursor::open(r->txn(), dbs_[db::amends]);
+  if (!c) return lmdb::to_ledger_error(c.error());
+  std::vector<std::uint64_t> out;
+  const auto start = schema::amends_key(*id, 0);
+  for (auto e = c->get(MDB_SET_RANGE, start);; e = c->get(MDB_NEXT)) {
+    if (!e) return lmdb::to_ledger_error(e.error());
+    if (!*e) break;
+    auto entry = schema::decode_amends_key((*e)->first);
+    if (!entry) return entry.error();
+    if (entry->amended != *id) break;
+    out.push_back(entry->seq);
+  }
+  return out;
+}
+
+result<std::uint64_t> ledger_impl::stream_revision(std::string_view stream) const {
+  auto r = begin_read();
+  if (!r) return r.error();
+  auto rev = store::get_u64(r->txn(), dbs_[db::streams], schema::view(stream));
+  if (!rev) return lmdb::to_ledger_error(rev.error());
+  if (!*rev) return errc::not_found;
+  return **rev;
+}
+
+result<std::vector<stored_event>> ledger_impl::read_stream(std::string_view stream,
+                                                           std::uint64_t from_revision,
+                                                           direction dir,
+                                                           std::size_t limit) const {
+  if (limit == 0) return errc::invalid_argument;
+  auto r = begin_read();
+  if (!r) return r.error();
+  const lmdb::txn& txn = r->txn();
+  auto current = store::get_u64(txn, dbs_[db::streams], schema::view(stream));
+  if (!current) return lmdb::to_ledger_error(current.error());
+  if (!*current) return errc::not_found;
+  std::vector<stored_event> out;
+  auto load = [&](std::uint64_t revision) -> result<void> {
+    const auto key = schema::stream_index_key(stream, revision);
+    auto seq = store::get_u64(txn, dbs_[db::stream_index], schema::view(key));
+    if (!seq) return lmdb::to_ledger_error(seq.error());
+    if (!*seq) return errc::corrupt;  // revisions 0..current all exist
+    auto e = store::load_event(txn, dbs_, **seq);
+    if (!e) return e.error();
+    out.push_back(std::move(*e));
+    return {};
+  };
+  if (dir == direction::forward) {
+    for (std::uint64_t rev = from_revision; rev <= **current && out.size() < limit; ++rev) {
+      if (auto l = load(rev); !l) return l.error();
+    }
+  } else {
+    for (std::uint64_t rev = std::min(from_revision, **current); out.size() < limit; --rev) {
+      if (auto l = load(rev); !l) return l.error();
+      if (rev == 0) break;
+    }
+  }
+  return out;
+}
+
+result<std::vector<stored_event>> ledger_impl::read_all(std::uint64_t from_seq,
+                                                        std::size_t limit) const {
+  if (limit == 0) return errc::invalid_argument;
+  auto r = begin_read();
+  if (!r) return r.error();
+  auto size = store::meta_u64(r->txn(), dbs_, schema::meta_key::tree_size);
+  if (!size) return lmdb::to_ledger_error(size.error());
+  std::vector<stored_event> out;
+  for (std::uint64_t seq = from_seq; seq < *size && out.size() < limit; ++seq) {
+    auto e = store::load_event(r->txn(), dbs_, seq);
+    if (!e) return e.error();
+    out.push_back(std::move(*e));
+  }
+  return out;
+}
+
+result<std::vector<hash>> ledger_impl::inclusion_proof(std::uint64_t seq,
+                                                       std::uint64_t size) const {
+  if (size > tree_size() || seq >= size) return errc::invalid_argument;
+  auto r = begin_read();
+  if (!r) return r.error();
+  return crypto::inclusion_proof(seq, size, store::node_source(r->txn(), dbs_[db::nodes]));
+}
+
+result<std::vector<hash>> ledger_impl::consistency_proof(std::uint64_t from,
+                                                         std::uint64_t to) const {
+  if (to > tree_size() || from > to) return errc::invalid_argument;
+  if (from == 0) return std::vector<hash>{};  // the empty tree is a prefix of every tree
+  auto r = begin_read();
+  if (!r) return r.error();
+  return crypto::consistency_proof(from, to, store::node_source(r->txn(), dbs_[db::nodes]));
+}
+
+result<bytes> ledger_impl::read_tile(const crypto::tile& t) const {
+  if (t.width == 0 || t.width > crypto::tile_width) return errc::invalid_argument;
+  if (!t.entries && t.level > 7) return errc::not_found;  // level 8·L ≥ 64 never exists
+  if (t.index > std::numeric_limits<std::uint64_t>::max() / crypto::tile_width) {
+    return errc::not_found;
+  }
+  auto r = begin_read();
+  if (!r) return r.error();
+  const lmdb::txn& txn = r->txn();
+  auto size = store::meta_u64(txn, dbs_, schema::meta_key::tree_size);
+  if (!size) return lmdb::to_ledger_error(size.error());
+
+  // C2SP tlog-tiles: a tile of width W exists once the level holds the
+  // nodes N·256 … N·256+W-1 (full tiles need all 256; the partial tiles of
+  // every checkpointed size stay available).
+  const unsigned level = t.entries ? 0u : 8u * t.level;
+  const std::uint64_t first = t.index * crypto::tile_width;
+  const std::uint64_t available = crypto::nodes_at_level(*size, level);
+  if (first >= available || available - first < t.width) return errc::not_found;
+
+  bytes out;
+  if (t.entries) {
+    auto c = lmdb::cursor::open(txn, dbs_[db::leaves]);
+    if (!c) return lmdb::to_ledger_error(c.error());
+    auto e = c->get(MDB_SET_RANGE, schema::encode_u64(first));
+    for (std::uint32_t i = 0; i < t.width; ++i, e = c->get(MDB_NEXT)) {
+      if (!e) return lmdb::to_ledger_error(e.error());
+      if (!*e) return errc::corrupt;
+      auto seq = schema::decode_u64((*e)->first);
+      const byte_view entry = (*e)->second;
+      if (!seq || *seq != first + i || entry.empty() || entry.size() > 0xffff) {
+        return errc::corrupt;
+      }
+      out.push_back(static_cast<std::uint8_t>(entry.size() >> 8));
+      out.push_back(static_cast<std::uint8_t>(entry.size()));
+      out.insert(out.end(), entry.begin(), entry.end());
+    }
+    return out;
+  }
+  out.reserve(std::size_t{t.width} * schema::hash_size);
+  auto c = lmdb::cursor::open(txn, dbs_[db::nodes]);
+  if (!c) return lmdb::to_ledger_error(c.error());
+  const crypto::node_id start{static_cast<std::uint8_t>(level), first};
+  auto e = c->get(MDB_SET_RANGE, schema::node_key(start));
+  for (std::uint32_t i = 0; i < t.width; ++i, e = c->get(MDB_NEXT)) {
+    if (!e) return lmdb::to_ledger_error(e.error());
+    if (!*e) return errc::corrupt;
+    auto id = schema::decode_node_key((*e)->first);
+    if (!id || id->level != level || id->index != first + i) return errc::corrupt;
+    auto h = schema::decode_hash((*e)->second);
+    if (!h) return h.error();
+    out.insert(out.end(), h->begin(), h->end());
+  }
+  return out;
+}
+
+result<receipt> ledger_impl::receipt_for(std::uint64_t seq) const {
+  auto r = begin_read();
+  if (!r) return r.error();
+  const store::node_source nodes(r->txn(), dbs_[db::nodes]);
+  return store::load_receipt(r->txn(), dbs_, seq, nodes);
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------
+// Record and receipt loading (store.hpp)
+
+namespace store {
+
+result<signed_checkpoint> decode_checkpoint(byte_view key, byte_view value) {
+  auto size = schema::decode_u64(key);
+  if (!size) return size.error();
+  const std::string_view note = schema::chars(value);
+  auto body = crypto::parse_checkpoint(note_body(note));
+  if (!body || body->size != *size) return errc::corrupt;
+  return signed_checkpoint{std::move(*body), std::string(note)};
+}
+
+result<stored_event> load_event(const lmdb::txn& t, const dbs& d, std::uint64_t seq) {
+  const auto key = schema::encode_u64(seq);
+  auto rv = t.get(d[schema::db::records], key);
+  if (!rv) return lmdb::to_ledger_error(rv.error());
+  if (!*rv) return errc::not_found;
+  auto value = schema::decode_record_value(**rv);
+  if (!value) return value.error();
+  auto lv = t.get(d[schema::db::leaves], key);
+  if (!lv) return lmdb::to_ledger_error(lv.error());
+  if (!*lv) return errc::corrupt;
+  auto rec = crypto::decode_event_record(value->record);
+  if (!rec || rec->seq != seq) return errc::corrupt;
+  stored_event e;
+  e.seq = seq;
+  e.stream = std::move(rec->stream);
+  e.revision = rec->revision;
+  e.recorded_at_us = rec->recorded_at_us;
+  e.event_id = std::move(rec->event_id);
+  e.kid = std::move(rec->kid);
+  e.jws = std::move(rec->jws);
+  e.record = std::string(value->record);
+  e.salt.assign(value->salt.begin(), value->salt.end());
+  e.leaf_entry.assign((*lv)->begin(), (*lv)->end());
+  return e;
+}
+
+result<receipt> load_receipt(const lmdb::txn& t, const dbs& d, std::uint64_t seq,
+                             const crypto::hash_source& nodes) {
+  auto e = load_event(t, d, seq);
+  if (!e) return e.error();
+  // The checkpoint of the batch that stored seq: the smallest size > seq.
+  auto c = lmdb::cursor::open(t, d[schema::db::checkpoints]);
+  if (!c) return lmdb::to_ledger_error(c.error());
+  auto cp = c->get(MDB_SET_RANGE, schema::encode_u64(seq + 1));
+  if (!cp) return lmdb::to_ledger_error(cp.error());
+  if (!*cp) return errc::corrupt;
+  auto size = schema::decode_u64((*cp)->first);
+  if (!size) return size.error();
+  receipt r;
+  r.seq = seq;
+  r.stream = std::move(e->stream);
+  r.revision = e->revision;
+  r.recorded_at_us = e->recorded_at_us;
+  r.event_id = std::move(e->event_id);
+  r.kid = std::move(e->kid);
+  r.leaf_entry = std::move(e->leaf_entry);
+  r.record = std::move(e->record);
+  r.salt = std::move(e->salt);
+  r.checkpoint = std::string(schema::chars((*cp)->second));
+  r.tree_size = *size;
+  auto proof = crypto::inclusion_proof(seq, *size, nodes);
+  if (!proof) return proof.error();
+  r.inclusion_proof = std::move(*proof);
+  return r;
+}
+
+}  // namespace store
+}  // namespace vellum::ledger
