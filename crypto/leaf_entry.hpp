@@ -65,19 +65,23 @@ struct event_record {
 };
 
 // Parses record bytes (I-JSON, all members present with the right types,
-// v == 1). Errors: malformed_entry.
+// v == 1, no others) and accepts only the canonical form: the bytes must
+// equal encode() of the decoded record. Errors: malformed_entry.
 [[nodiscard]] result<event_record> decode_event_record(std::string_view record);
 
 // Checks that record + salt match the entry: commitment, and seq, kid and
-// recorded_at equal in both. Errors: commitment_mismatch, malformed_entry.
+// recorded_at equal in both. Errors: commitment_mismatch (commitment or
+// fields differ), malformed_entry (salt not 32 bytes, record undecodable).
 [[nodiscard]] result<event_record> check_record(const leaf_entry& entry, byte_view salt,
                                                 std::string_view record);
 
 // RFC 3339 UTC with exactly six fractional digits: "2026-03-09T10:00:00.000000Z".
+// Valid RFC 3339 up to 9999-12-31T23:59:59.999999Z (253402300799999999 µs).
 std::string format_time_us(std::uint64_t us_since_epoch);
-// Parses any RFC 3339 date-time (offsets, 0..9 fractional digits) to µs
-// since the epoch (UTC). Returns nullopt if invalid (including Feb 30, hour
-// 24, etc.) or before 1970.
+// Parses any RFC 3339 date-time (offsets, 0..9 fractional digits, extra
+// digits truncated to µs) to µs since the epoch (UTC). A leap second (:60)
+// is read as :59 of the same minute, fraction kept. Returns nullopt if
+// invalid (including Feb 30, hour 24, etc.) or before 1970.
 std::optional<std::uint64_t> parse_rfc3339_us(std::string_view text);
 
 }  // namespace vellum::crypto

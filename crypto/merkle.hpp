@@ -62,7 +62,8 @@ class hash_source {
 
 // RFC 9162 §2.1.4.2. m == n requires an empty proof and equal roots; m == 0
 // is accepted only with an empty proof (the empty tree is a prefix of every
-// tree). Errors: malformed_proof, inconsistent_trees.
+// tree) and root_m == empty_root(). Errors: malformed_proof (m > n, wrong
+// proof length), inconsistent_trees (the proof does not bind the two roots).
 [[nodiscard]] result<void> verify_consistency(std::uint64_t m, std::uint64_t n,
                                               const hash& root_m, const hash& root_n,
                                               std::span<const hash> proof);
