@@ -364,8 +364,8 @@ config load_config(const cli_options& cli) {
   return cfg;
 }
 
-std::string setup_demo_mode(config& cfg) {
-  if (!cfg.config_file.empty() || !is_loopback_host(cfg.listen_host)) return {};
+bool setup_demo_mode(config& cfg) {
+  if (!cfg.config_file.empty() || !is_loopback_host(cfg.listen_host)) return false;
   namespace fs = std::filesystem;
   std::error_code ec;
   fs::create_directories(cfg.data_dir, ec);
@@ -393,12 +393,20 @@ std::string setup_demo_mode(config& cfg) {
   c->open_reads = true;
   cfg.creds = std::move(c);
   cfg.demo = true;
-  std::string url = "http://" + cfg.listen_host + ":" + std::to_string(cfg.listen_port);
+  return true;
+}
+
+std::string demo_warning(const config& cfg, std::uint16_t port) {
+  namespace fs = std::filesystem;
+  auto priv_path = (fs::path(cfg.data_dir) / "demo-submitter.pem").string();
+  std::string host = cfg.listen_host.find(':') != std::string::npos ? "[" + cfg.listen_host + "]" : cfg.listen_host;
+  std::string url = "http://" + host + ":" + std::to_string(port);
   return "warning: demo mode (no --config, loopback address): submitter \"demo\" may append to every\n"
          "  stream with the key " + priv_path + ", and reads need no token.\n"
          "  Never use demo mode for real records; write a configuration (docs/configuration.md).\n"
          "  submit:  vellum submit --server " + url + " --key " + priv_path + " --kid demo EVENT.json\n"
-         "  verify:  vellum-verify receipt --vkey \"$(curl -s " + url + "/v1/log | jq -r .verifier_key)\" RECEIPT.json\n";
+         "  verify:  vellum-verify receipt --vkey \"$(curl -s " + url + "/v1/log | jq -r .verifier_key)\" RECEIPT.json\n"
+         "  read:    curl -s " + url + "/v1/log/events\n";
 }
 
 }  // namespace vellum::server

@@ -153,9 +153,12 @@ config load_config(const cli_options& cli);
 // Demo mode (DESIGN.md): with no configuration file and a loopback listen
 // address, makes sure <data_dir>/demo-submitter.pem (0600) and
 // demo-submitter.pub.pem exist, registers them as submitter "demo" on every
-// stream, opens reads and returns the warning text to print. Returns an
-// empty string (and changes nothing) when demo mode does not apply.
-// Throws config_error when the key cannot be created.
-std::string setup_demo_mode(config& cfg);
+// stream and opens reads. Returns false (and changes nothing) when demo mode
+// does not apply. Throws config_error when the key cannot be created.
+bool setup_demo_mode(config& cfg);
+
+// The start-up warning of demo mode, with the commands to submit and verify
+// (port: the port actually bound).
+std::string demo_warning(const config& cfg, std::uint16_t port);
 
 }  // namespace vellum::server

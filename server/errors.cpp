@@ -9,6 +9,10 @@
 namespace vellum::server {
 namespace {
 
+// boost::system::error_category has a protected non-virtual destructor by
+// design (Boost silences the same warning itself).
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wnon-virtual-dtor"
 class category final : public boost::system::error_category {
  public:
   const char* name() const noexcept override { return "vellum.server"; }
@@ -40,6 +44,7 @@ class category final : public boost::system::error_category {
     return "unknown server error";
   }
 };
+#pragma GCC diagnostic pop
 
 http_error_kind classify_server(errc e) noexcept {
   switch (e) {
