@@ -1,0 +1,61 @@
+#include "cli/commands.hpp"
+
+#include <boost/json.hpp>
+
+#include <cstdlib>
+#include <iostream>
+
+namespace po = boost::program_options;
+
+namespace vellum::cli {
+
+void connection_options::add_to(po::options_description& desc) {
+  const char* env_server = std::getenv("VELLUM_SERVER");
+  const char* env_token = std::getenv("VELLUM_TOKEN");
+  desc.add_options()("server", po::value(&server)->default_value(env_server ? env_server : "http://127.0.0.1:8080"),
+                     "server URL (env VELLUM_SERVER)")(
+      "token", po::value(&token)->default_value(env_token ? env_token : "", ""),
+      "bearer token for reads (env VELLUM_TOKEN)")("cacert", po::value(&tls.ca_file),
+                                                   "trust this CA bundle for https")(
+      "cert", po::value(&tls.cert_file), "client certificate (mutual TLS)")(
+      "cert-key", po::value(&tls.key_file), "client certificate's private key")(
+      "insecure", po::bool_switch(&tls.insecure), "do not verify the server certificate (testing only)");
+}
+
+http_client connection_options::connect() const {
+  std::string why;
+  auto url = parse_server_url(server, &why);
+  if (!url) throw cli_error("--server " + server + ": " + why);
+  return http_client(*url, tls, token);
+}
+
+bool parse_args(int argc, char** argv, po::options_description& desc,
+                const po::positional_options_description& pos, po::variables_map& vm,
+                const std::string& synopsis) {
+  desc.add_options()("help,h", "show this help");
+  po::store(po::command_line_parser(argc, argv).options(desc).positional(pos).run(), vm);
+  if (vm.count("help")) {
+    std::cout << synopsis << "\n\n" << desc << "\n";
+    return false;
+  }
+  po::notify(vm);
+  return true;
+}
+
+void print_http_error(const std::string& what, const http_response& res) {
+  boost::system::error_code ec;
+  auto v = boost::json::parse(res.body, ec);
+  if (!ec && v.is_object()) {
+    if (auto* err = v.get_object().if_contains("error"); err && err->is_object()) {
+      const auto& e = err->get_object();
+      std::cerr << what << ": HTTP " << res.status;
+      if (auto* c = e.if_contains("code"); c && c->is_string()) std::cerr << " " << c->get_string().c_str();
+      if (auto* m = e.if_contains("message"); m && m->is_string()) std::cerr << ": " << m->get_string().c_str();
+      std::cerr << "\n";
+      return;
+    }
+  }
+  std::cerr << what << ": HTTP " << res.status << " " << res.body.substr(0, 500) << "\n";
+}
+
+}  // namespace vellum::cli

@@ -1,0 +1,246 @@
+// vellum read / tail / checkpoint / proof: reading the log over HTTP.
+#include "cli/commands.hpp"
+#include "crypto/checkpoint.hpp"
+#include "crypto/encoding.hpp"
+#include "crypto/keys.hpp"
+
+#include <boost/json.hpp>
+
+#include <iostream>
+
+namespace po = boost::program_options;
+
+namespace vellum::cli {
+
+namespace {
+
+// Percent-encodes a stream name for a URL path segment (stream names are
+// restricted to URL-safe characters plus ':' and '@', which stay legal).
+std::string path_segment(const std::string& s) {
+  std::string out;
+  for (unsigned char c : s) {
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == ':' || c == '@') {
+      out += static_cast<char>(c);
+    } else {
+      char buf[4];
+      std::snprintf(buf, sizeof buf, "%%%02X", c);
+      out += buf;
+    }
+  }
+  return out;
+}
+
+boost::json::object get_json(http_client& client, const std::string& target, const std::string& what) {
+  auto res = client.request("GET", target);
+  if (!res) throw cli_error("cannot reach the server: " + res.error().message());
+  if (res->status != 200) {
+    print_http_error(what, *res);
+    throw cli_error(what + " failed");
+  }
+  boost::system::error_code ec;
+  auto v = boost::json::parse(res->body, ec);
+  if (ec || !v.is_object()) throw cli_error(what + ": the server sent something that is not a JSON object");
+  return std::move(v.get_object());
+}
+
+// The checkpoint body inside a signed note (text before the blank line).
+crypto::checkpoint checkpoint_body(const std::string& note) {
+  const auto split = note.find("\n\n");
+  auto body = crypto::parse_checkpoint(note.substr(0, split == std::string::npos ? note.size() : split + 1));
+  if (!body) throw cli_error("the server's checkpoint does not parse: " + body.error().message());
+  return *body;
+}
+
+// The signed checkpoint note in member `key`; every batch signs one, so a
+// size that ended no batch has none.
+std::string note_member(const boost::json::object& o, const char* key, std::uint64_t size) {
+  auto* v = o.if_contains(key);
+  if (!v || !v->is_string())
+    throw cli_error("no checkpoint was signed at tree size " + std::to_string(size) +
+                    "; use sizes of signed checkpoints (e.g. from receipts or vellum checkpoint)");
+  return std::string(v->get_string());
+}
+
+}  // namespace
+
+int cmd_read(int argc, char** argv) {
+  po::options_description desc("read options");
+  connection_options conn;
+  std::string stream;
+  std::uint64_t from = 0, limit = 100;
+  desc.add_options()("stream", po::value(&stream), "the stream to read")(
+      "all", "read the global log in seq order instead of one stream")(
+      "from", po::value(&from), "first revision (stream) or seq (--all); backward reads start at the end")(
+      "backward", "read a stream from the newest revision back")(
+      "limit", po::value(&limit)->default_value(100), "how many events at most");
+  conn.add_to(desc);
+  po::positional_options_description pos;
+  pos.add("stream", 1);
+  po::variables_map vm;
+  if (!parse_args(argc, argv, desc, pos, vm,
+                  "usage: vellum read STREAM [--from REVISION] [--backward] [--limit N]\n"
+                  "       vellum read --all [--from SEQ] [--limit N]\n\n"
+                  "Prints one JSON event per line (NDJSON), with its record, salt and payload."))
+    return exit_ok;
+  if (vm.count("all") && !stream.empty()) throw cli_error("give a STREAM or --all, not both");
+  if (!vm.count("all") && stream.empty()) throw cli_error("give a STREAM or --all");
+  auto client = conn.connect();
+  std::uint64_t printed = 0;
+  std::optional<std::uint64_t> cursor;
+  if (vm.count("from")) cursor = from;
+  while (printed < limit) {
+    const std::uint64_t page = std::min<std::uint64_t>(limit - printed, 1000);
+    std::string target = vm.count("all") ? "/v1/log/events?limit=" + std::to_string(page)
+                                         : "/v1/streams/" + path_segment(stream) + "?limit=" + std::to_string(page) +
+                                               (vm.count("backward") ? "&direction=backward" : "");
+    if (cursor) target += "&from=" + std::to_string(*cursor);
+    auto o = get_json(client, target, "read");
+    const auto& events = o.at("events").as_array();
+    for (const auto& e : events) std::cout << boost::json::serialize(e) << "\n";
+    printed += events.size();
+    const auto& next = o.at("next");
+    if (events.empty() || next.is_null()) break;
+    cursor = next.to_number<std::uint64_t>();
+  }
+  return exit_ok;
+}
+
+int cmd_tail(int argc, char** argv) {
+  po::options_description desc("tail options");
+  connection_options conn;
+  std::string stream, prefix, type;
+  std::uint64_t from = 0;
+  desc.add_options()("from", po::value(&from), "start at this seq (default: only new events)")(
+      "stream", po::value(&stream), "only this stream")("prefix", po::value(&prefix), "only streams with this prefix")(
+      "type", po::value(&type), "only events of this type");
+  conn.add_to(desc);
+  po::positional_options_description pos;
+  po::variables_map vm;
+  if (!parse_args(argc, argv, desc, pos, vm,
+                  "usage: vellum tail [--from SEQ] [--stream S | --prefix P] [--type T]\n\n"
+                  "Follows the log (Server-Sent Events) and prints one JSON event per line until\n"
+                  "interrupted or the server closes the subscription."))
+    return exit_ok;
+  auto client = conn.connect();
+  std::string target = "/v1/subscribe?";
+  if (vm.count("from")) target += "from=" + std::to_string(from) + "&";
+  if (!stream.empty()) target += "stream=" + path_segment(stream) + "&";
+  if (!prefix.empty()) target += "prefix=" + path_segment(prefix) + "&";
+  if (!type.empty()) target += "type=" + path_segment(type) + "&";
+  target.pop_back();
+
+  // Server-Sent Events: blocks of "field: value" lines ended by a blank line.
+  std::string pending, event_name, data;
+  int exit_status = exit_ok;
+  auto on_chunk = [&](std::string_view chunk) {
+    pending.append(chunk);
+    for (std::size_t nl; (nl = pending.find('\n')) != std::string::npos;) {
+      std::string line = pending.substr(0, nl);
+      pending.erase(0, nl + 1);
+      if (!line.empty() && line.back() == '\r') line.pop_back();
+      if (line.empty()) {
+        if (event_name == "event" || event_name.empty()) {
+          if (!data.empty()) std::cout << data << std::endl;
+        } else if (event_name == "overflow" || event_name == "error") {
+          std::cerr << "vellum tail: the server ended the subscription (" << event_name << "): " << data << "\n";
+          exit_status = exit_failed;
+        }
+        event_name.clear();
+        data.clear();
+      } else if (line.starts_with("event:")) {
+        event_name = line.substr(line.size() > 6 && line[6] == ' ' ? 7 : 6);
+      } else if (line.starts_with("data:")) {
+        if (!data.empty()) data += "\n";
+        data += line.substr(line.size() > 5 && line[5] == ' ' ? 6 : 5);
+      }
+    }
+    return true;
+  };
+  auto status = client.stream(target, "text/event-stream", on_chunk);
+  if (!status) throw cli_error("subscription failed: " + status.error().message());
+  if (*status != 200) {
+    std::cerr << "vellum tail: HTTP " << *status << "\n";
+    return exit_failed;
+  }
+  return exit_status;
+}
+
+int cmd_checkpoint(int argc, char** argv) {
+  po::options_description desc("checkpoint options");
+  connection_options conn;
+  std::string save;
+  desc.add_options()("save", po::value(&save), "also write the signed checkpoint to this file");
+  conn.add_to(desc);
+  po::positional_options_description pos;
+  po::variables_map vm;
+  if (!parse_args(argc, argv, desc, pos, vm,
+                  "usage: vellum checkpoint [--save FILE]\n\n"
+                  "Prints the log's latest signed checkpoint (C2SP). Check it offline with\n"
+                  "vellum-verify checkpoint FILE --key VKEY."))
+    return exit_ok;
+  auto client = conn.connect();
+  auto res = client.request("GET", "/checkpoint");
+  if (!res) throw cli_error("cannot reach the server: " + res.error().message());
+  if (res->status != 200) {
+    print_http_error("checkpoint", *res);
+    return exit_failed;
+  }
+  if (!save.empty()) {
+    if (auto w = crypto::write_file_atomic(save, res->body, 0644); !w)
+      throw cli_error("cannot write " + save + ": " + w.error().message());
+  }
+  std::cout << res->body;
+  return exit_ok;
+}
+
+int cmd_proof(int argc, char** argv) {
+  po::options_description desc("proof options");
+  connection_options conn;
+  std::string kind;
+  std::uint64_t a = 0, b = 0, tree_size = 0;
+  desc.add_options()("kind", po::value(&kind)->required(), "inclusion or consistency")(
+      "a", po::value(&a)->required(), "seq (inclusion) or older tree size (consistency)")(
+      "b", po::value(&b), "newer tree size (consistency)")(
+      "tree-size", po::value(&tree_size), "tree size for an inclusion proof (default: the latest)");
+  conn.add_to(desc);
+  po::positional_options_description pos;
+  pos.add("kind", 1).add("a", 1).add("b", 1);
+  po::variables_map vm;
+  if (!parse_args(argc, argv, desc, pos, vm,
+                  "usage: vellum proof inclusion SEQ [--tree-size N]\n"
+                  "       vellum proof consistency OLD_SIZE NEW_SIZE\n\n"
+                  "Prints the proof as JSON in the form vellum-verify accepts (--json-file), with the\n"
+                  "signed checkpoints it refers to. The root is taken from those checkpoints: verify\n"
+                  "them too (vellum-verify checkpoint)."))
+    return exit_ok;
+  auto client = conn.connect();
+  boost::json::object out;
+  if (kind == "inclusion") {
+    std::string target = "/v1/proofs/inclusion?seq=" + std::to_string(a);
+    if (vm.count("tree-size")) target += "&tree_size=" + std::to_string(tree_size);
+    auto o = get_json(client, target, "inclusion proof");
+    const std::string note = note_member(o, "checkpoint", o.at("tree_size").to_number<std::uint64_t>());
+    out = {{"leaf_index", o.at("seq")},     {"tree_size", o.at("tree_size")},
+           {"leaf_hash", o.at("leaf_hash")}, {"root", crypto::base64_encode(checkpoint_body(note).root)},
+           {"path", o.at("proof")},          {"leaf_entry", o.at("leaf_entry")},
+           {"checkpoint", note}};
+  } else if (kind == "consistency") {
+    if (!vm.count("b")) throw cli_error("consistency needs OLD_SIZE and NEW_SIZE");
+    auto o = get_json(client, "/v1/proofs/consistency?from=" + std::to_string(a) + "&to=" + std::to_string(b),
+                      "consistency proof");
+    const std::string from_note = note_member(o, "from_checkpoint", a), to_note = note_member(o, "to_checkpoint", b);
+    out = {{"size1", o.at("from")},
+           {"size2", o.at("to")},
+           {"root1", crypto::base64_encode(checkpoint_body(from_note).root)},
+           {"root2", crypto::base64_encode(checkpoint_body(to_note).root)},
+           {"proof", o.at("proof")},
+           {"checkpoint1", from_note},
+           {"checkpoint2", to_note}};
+  } else {
+    throw cli_error("the proof kind must be inclusion or consistency");
+  }
+  std::cout << boost::json::serialize(out) << "\n";
+  return exit_ok;
+}
+
+}  // namespace vellum::cli
