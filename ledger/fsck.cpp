@@ -158,13 +158,17 @@ class checker {
     return *h;
   }
 
-  void compare_node(const crypto::node_id& id, const crypto::hash& derived) {
+  // The stored hash of node `id` (nullopt if missing or malformed).
+  std::optional<crypto::hash> stored_node(const crypto::node_id& id) {
     ++nodes_expected_;
-    const auto key = schema::node_key(id);
-    auto v = txn_.get(d_[db::nodes], key);
-    const bool ok = v && *v && (*v)->size() == schema::hash_size &&
-                    std::equal(derived.begin(), derived.end(), (*v)->begin());
-    if (ok) return;
+    auto v = txn_.get(d_[db::nodes], schema::node_key(id));
+    if (!v || !*v) return std::nullopt;
+    auto h = schema::decode_hash(**v);
+    if (!h) return std::nullopt;
+    return *h;
+  }
+
+  void node_problem(const crypto::node_id& id, bool present) {
     const std::uint64_t first_leaf = id.index << id.level;
     std::string what;
     if (id.level % crypto::tile_height == 0) {
@@ -174,8 +178,8 @@ class checker {
       what = "node " + std::to_string(id.level) + "/" + std::to_string(id.index);
     }
     problem(first_leaf, what,
-            std::string(v && *v ? "stored hash differs from the re-derived one"
-                                : "stored hash missing") +
+            std::string(present ? "stored hash differs from the re-derived one"
+                                : "stored hash missing or malformed") +
                 " (level " + std::to_string(id.level) + ", index " + std::to_string(id.index) +
                 ")");
   }
@@ -189,47 +193,65 @@ class checker {
     }
     const byte_view leaf_bytes = **lv;
 
-    // Tree: leaf hash and the nodes it completes.
-    crypto::hash h = crypto::leaf_hash(leaf_bytes);
-    crypto::node_id id{0, seq};
-    compare_node(id, h);
+    // Record and salt against the leaf entry.
+    auto entry = crypto::decode_leaf_entry(leaf_bytes);
+    std::optional<crypto::event_record> rec;
+    std::string record_problem;
+    auto rv = txn_.get(d_[db::records], key);
+    auto value = rv && *rv ? schema::decode_record_value(**rv)
+                           : result<schema::record_value>(errc::not_found);
+    if (!value) {
+      record_problem = rv && *rv ? "record value too short" : "record missing";
+    } else if (entry) {
+      auto checked = crypto::check_record(*entry, value->salt, value->record);
+      if (checked) {
+        rec = std::move(*checked);
+      } else {
+        record_problem = checked.error() == crypto::errc::commitment_mismatch
+                             ? "record or salt does not match the leaf's commitment"
+                             : "record does not decode";
+      }
+    }
+
+    // The leaf hash against the stored one. When both disagree with the
+    // leaf entry, the entry is what changed; the stored hash carries on.
+    const crypto::hash derived = crypto::leaf_hash(leaf_bytes);
+    const crypto::node_id leaf_id{0, seq};
+    const auto stored = stored_node(leaf_id);
+    crypto::hash h = derived;
+    if (!entry) {
+      problem(seq, "leaf", "leaf entry does not decode");
+      if (stored) h = *stored;
+    } else if (stored != derived && !record_problem.empty()) {
+      problem(seq, "leaf", "leaf entry matches neither its stored hash nor its record");
+      if (stored) h = *stored;
+    } else {
+      if (stored != derived) node_problem(leaf_id, stored.has_value());
+      if (!record_problem.empty()) problem(seq, "record", record_problem);
+    }
+    if (entry) {
+      if (entry->seq != seq) problem(seq, "leaf", "seq field is " + std::to_string(entry->seq));
+      if (entry->recorded_at_us < last_recorded_) problem(seq, "leaf", "recorded_at decreases");
+      last_recorded_ = std::max(last_recorded_, entry->recorded_at_us);
+    }
+
+    // Every parent the leaf completes, from re-derived children.
+    crypto::node_id id = leaf_id;
     while (id.index & 1) {
       h = crypto::node_hash(pending_[id.level], h);
       id = {static_cast<std::uint8_t>(id.level + 1), id.index >> 1};
-      compare_node(id, h);
+      const auto s = stored_node(id);
+      if (s != h) node_problem(id, s.has_value());
     }
     pending_[id.level] = h;
 
-    auto entry = crypto::decode_leaf_entry(leaf_bytes);
-    if (!entry) {
-      problem(seq, "leaf", "leaf entry does not decode");
-      return true;
+    // Indexes, from the record (even a damaged one that still decodes, so
+    // one bad record does not make every later revision look wrong).
+    if (!rec && value) {
+      auto decoded = crypto::decode_event_record(value->record);
+      if (decoded && decoded->seq == seq) rec = std::move(*decoded);
     }
-    if (entry->seq != seq) problem(seq, "leaf", "seq field is " + std::to_string(entry->seq));
-    if (entry->recorded_at_us < last_recorded_) {
-      problem(seq, "leaf", "recorded_at decreases");
-    }
-    last_recorded_ = std::max(last_recorded_, entry->recorded_at_us);
-
-    auto rv = txn_.get(d_[db::records], key);
-    if (!rv || !*rv) {
-      problem(seq, "record", "record missing");
-      return true;
-    }
-    auto value = schema::decode_record_value(**rv);
-    if (!value) {
-      problem(seq, "record", "record value too short");
-      return true;
-    }
-    auto rec = crypto::check_record(*entry, value->salt, value->record);
-    if (!rec) {
-      problem(seq, "record",
-              rec.error() == crypto::errc::commitment_mismatch
-                  ? "record or salt does not match the leaf's commitment"
-                  : "record does not decode");
-      return true;
-    }
-    check_indexes(seq, *rec);
+    if (rec) check_indexes(seq, *rec);
     return true;
   }
 
