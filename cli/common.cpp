@@ -51,6 +51,10 @@ void print_http_error(const std::string& what, const http_response& res) {
       std::cerr << what << ": HTTP " << res.status;
       if (auto* c = e.if_contains("code"); c && c->is_string()) std::cerr << " " << c->get_string().c_str();
       if (auto* m = e.if_contains("message"); m && m->is_string()) std::cerr << ": " << m->get_string().c_str();
+      // Extra members (current_revision, ...) help the user act on the error.
+      for (const auto& kv : e)
+        if (kv.key() != "code" && kv.key() != "message")
+          std::cerr << " (" << std::string_view(kv.key()) << ": " << boost::json::serialize(kv.value()) << ")";
       std::cerr << "\n";
       return;
     }

@@ -21,6 +21,7 @@ const char* usage_text =
     "reading:\n"
     "  read        read a stream (or --all: the global log) as NDJSON\n"
     "  tail        follow the log live (Server-Sent Events)\n"
+    "  log         the log's origin, verifier key and size (--verifier-key: the key only)\n"
     "  checkpoint  fetch the latest signed checkpoint\n"
     "  proof       fetch an inclusion or consistency proof (for vellum-verify)\n"
     "administration (on the server's machine):\n"
@@ -53,6 +54,7 @@ int main(int argc, char** argv) {
   static constexpr entry commands[] = {{"keygen", cmd_keygen},         {"submit", cmd_submit},
                                        {"read", cmd_read},             {"tail", cmd_tail},
                                        {"checkpoint", cmd_checkpoint}, {"proof", cmd_proof},
+                                       {"log", cmd_log},
                                        {"fsck", cmd_fsck},             {"backup", cmd_backup}};
   for (const auto& c : commands) {
     if (c.name != cmd) continue;

@@ -243,4 +243,28 @@ int cmd_proof(int argc, char** argv) {
   return exit_ok;
 }
 
+int cmd_log(int argc, char** argv) {
+  po::options_description desc("log options");
+  connection_options conn;
+  desc.add_options()("verifier-key", "print only the log's verifier key (for vellum-verify --log-key)");
+  conn.add_to(desc);
+  po::positional_options_description pos;
+  po::variables_map vm;
+  if (!parse_args(argc, argv, desc, pos, vm,
+                  "usage: vellum log [--verifier-key]\n\n"
+                  "Prints the log's origin, verifier key and tree size (GET /v1/log). Compare the\n"
+                  "verifier key with the one vellumd printed at start, or one you were given out of band."))
+    return exit_ok;
+  auto client = conn.connect();
+  auto o = get_json(client, "/v1/log", "log");
+  if (vm.count("verifier-key")) {
+    auto* vk = o.if_contains("verifier_key");
+    if (!vk || !vk->is_string()) throw cli_error("the server did not send a verifier key");
+    std::cout << vk->get_string().c_str() << "\n";
+  } else {
+    std::cout << boost::json::serialize(o) << "\n";
+  }
+  return exit_ok;
+}
+
 }  // namespace vellum::cli

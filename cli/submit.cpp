@@ -180,7 +180,8 @@ int cmd_submit(int argc, char** argv) {
       "event", po::value(&event_file), "JSON file with the event payload (flags override its members)")(
       "batch", po::value(&batch), "NDJSON file: one event payload per line (missing fields get defaults)")(
       "batch-size", po::value(&batch_size)->default_value(100), "events per request with --batch")(
-      "retries", po::value(&retries)->default_value(5), "retries on 503 or connection errors");
+      "retries", po::value(&retries)->default_value(5), "retries on 503 or connection errors")(
+      "jws-only", "print the signed JWS and stop (send it yourself, e.g. with curl)");
   conn.add_to(desc);
   po::positional_options_description pos;
   pos.add("event", 1);
@@ -196,10 +197,12 @@ int cmd_submit(int argc, char** argv) {
   auto key = crypto::private_key::from_pem(*pem);
   if (!key) throw cli_error(key_file + " is not a PKCS#8 PEM private key: " + key.error().message());
   const signer s{std::move(*key), kid};
-  auto client = conn.connect();
   if (batch_size == 0 || batch_size > 1000) throw cli_error("--batch-size must be 1..1000");
 
-  if (!batch.empty()) return submit_batch(client, s, batch, batch_size, retries, save);
+  if (!batch.empty()) {
+    auto client = conn.connect();
+    return submit_batch(client, s, batch, batch_size, retries, save);
+  }
 
   // The payload: an event file (if given), then the flags on top of it, then
   // the defaults for what is still missing.
@@ -233,7 +236,13 @@ int cmd_submit(int argc, char** argv) {
     throw cli_error("the event needs a stream and a type (--stream, --type, or in EVENT.json)");
   complete_payload(p, kid);
 
-  auto res = send_with_retries(client, s.sign(p), "application/jose", retries);
+  const std::string jws = s.sign(p);
+  if (vm.count("jws-only")) {
+    std::cout << jws << "\n";
+    return exit_ok;
+  }
+  auto client = conn.connect();
+  auto res = send_with_retries(client, jws, "application/jose", retries);
   if (res.status != 201 && res.status != 200) {
     print_http_error("event " + std::string(p["event_id"].as_string()) + " refused", res);
     return exit_failed;
