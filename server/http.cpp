@@ -31,6 +31,7 @@
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -308,11 +309,23 @@ class session final : public sse_listener, public std::enable_shared_from_this<s
         self->lowest().socket().close(ignored);
       });
     } else {
+      // Lingering close: stop sending, then discard what the client still
+      // sends (e.g. the rest of a refused body) for a moment, so it can read
+      // our answer instead of getting a reset.
       beast::error_code ignored;
       lowest().socket().shutdown(tcp::socket::shutdown_send, ignored);
-      lowest().socket().close(ignored);
+      drain();
     }
     sse_timer_.cancel();
+  }
+
+  void drain() {
+    lowest().async_read_some(net::buffer(discard_),
+                             [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
+                               if (!ec) return self->drain();
+                               beast::error_code ignored;
+                               self->lowest().socket().close(ignored);
+                             });
   }
 
   // --- Server-Sent Events ---
@@ -396,6 +409,7 @@ class session final : public sse_listener, public std::enable_shared_from_this<s
   http_server::impl& srv_;
   std::string remote_;
   beast::flat_buffer buffer_;
+  std::array<char, 4096> discard_{};
   std::optional<http::request_parser<http::string_body>> parser_;
   std::chrono::steady_clock::time_point received_;
   std::string method_;

@@ -68,12 +68,8 @@ struct http_client::impl {
     http::response_parser<http::string_body> parser;
     parser.body_limit(64 << 20);
     with_stream([&](auto& s) {
-      http::async_write(s, req, [&](beast::error_code ec, std::size_t) {
-        if (ec) {
-          err = ec;
-          done = true;
-          return;
-        }
+      http::async_write(s, req, [&](beast::error_code, std::size_t) {
+        // Even if the server stopped reading (e.g. a refused body), its answer may be there.
         http::async_read(s, buffer, parser, [&](beast::error_code rec, std::size_t) {
           err = rec;
           done = true;
