@@ -284,14 +284,14 @@ class session final : public sse_listener, public std::enable_shared_from_this<s
     res->body() = std::move(r.body);
     res->prepare_payload();
     if (head_) res->body().clear();  // HEAD: headers (with the GET length) only
-    auto ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - received_).count();
+    auto us = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - received_).count();
     log_line({{"time", crypto::format_time_us(ledger::system_clock_us())},
               {"remote", remote_},
               {"method", method_},
               {"path", target_},
               {"route", r.route},
               {"status", r.status},
-              {"ms", std::round(ms * 1000) / 1000},
+              {"duration_us", us},
               {"bytes", res->body().size()}});
     lowest().expires_after(std::chrono::milliseconds(lim().read_timeout_ms));
     http::async_write(stream_, *res, [self = this->shared_from_this(), res](beast::error_code ec, std::size_t) {
