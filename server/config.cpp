@@ -401,11 +401,12 @@ std::string demo_warning(const config& cfg, std::uint16_t port) {
   auto priv_path = (fs::path(cfg.data_dir) / "demo-submitter.pem").string();
   std::string host = cfg.listen_host.find(':') != std::string::npos ? "[" + cfg.listen_host + "]" : cfg.listen_host;
   std::string url = "http://" + host + ":" + std::to_string(port);
+  std::string server_flag = port == 8080 && host == "127.0.0.1" ? "" : " --server " + url;
   return "warning: demo mode (no --config, loopback address): submitter \"demo\" may append to every\n"
          "  stream with the key " + priv_path + ", and reads need no token.\n"
          "  Never use demo mode for real records; write a configuration (docs/configuration.md).\n"
-         "  submit:  vellum submit --server " + url + " --key " + priv_path + " --kid demo EVENT.json\n"
-         "  verify:  vellum-verify receipt --vkey \"$(curl -s " + url + "/v1/log | jq -r .verifier_key)\" RECEIPT.json\n"
+         "  submit:  vellum submit" + server_flag + " --key " + priv_path + " --kid demo EVENT.json --save receipt.json\n"
+         "  verify:  vellum-verify receipt receipt.json --log-key \"$(vellum log" + server_flag + " --verifier-key)\"\n"
          "  read:    curl -s " + url + "/v1/log/events\n";
 }
 
