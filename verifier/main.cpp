@@ -8,6 +8,8 @@
 #include "crypto/encoding.hpp"
 #include "crypto/keys.hpp"
 #include "crypto/merkle.hpp"
+#include "verifier/bundle.hpp"
+#include "verifier/bundle_report.hpp"
 #include "verifier/verify.hpp"
 
 #include <vellum/version.hpp>
@@ -15,7 +17,11 @@
 #include <boost/json.hpp>
 #include <boost/program_options.hpp>
 
+#include <unistd.h>
+
+#include <chrono>
 #include <cstdio>
+#include <fstream>
 #include <iostream>
 #include <string>
 #include <vector>
@@ -35,6 +41,8 @@ const char* usage_text =
     "Checks Vellum's (and any C2SP log's) checkpoints, receipts and proofs offline.\n"
     "\n"
     "commands:\n"
+    "  bundle FILE --log-key VKEY [--since CHECKPOINT_FILE] [--html FILE] [--threads N]\n"
+    "                                               a sealed export (vellum export)\n"
     "  checkpoint FILE --key VKEY [--key VKEY...]   a C2SP checkpoint (signed note)\n"
     "  receipt FILE --log-key VKEY                  a receipt returned by an append\n"
     "  inclusion [--json FILE | --index N --size N --leaf-hash H --root H [--proof H...]]\n"
@@ -311,6 +319,66 @@ int cmd_consistency(int argc, char** argv) {
                     " is a prefix of the tree of size " + std::to_string(size2) + "\n");
 }
 
+int cmd_bundle(int argc, char** argv) {
+  po::options_description desc("bundle options");
+  std::string file, log_key, since_file, html_file;
+  unsigned threads = 0;
+  desc.add_options()("file", po::value(&file)->required(), "the sealed export (NDJSON), - for stdin")(
+      "log-key", po::value(&log_key)->required(), "the log's verifier key")(
+      "since", po::value(&since_file), "a checkpoint you already trust: the bundle must prove it extends it")(
+      "html", po::value(&html_file), "also write a printable HTML report to this file")(
+      "threads", po::value(&threads), "signature-checking threads (default: one per core)");
+  po::positional_options_description pos;
+  pos.add("file", 1);
+  po::variables_map vm;
+  if (!parse(argc, argv, desc, pos, vm,
+             "usage: vellum-verify bundle FILE --log-key VKEY [--since CHECKPOINT_FILE] [--json] [--html FILE] "
+             "[--threads N]"))
+    return exit_verified;
+  const bool json = vm.count("json");
+  auto keys = parse_keys({log_key});
+
+  verifier::bundle_options opts;
+  if (!since_file.empty()) opts.since_checkpoint = read_input(since_file);
+  opts.threads = threads;
+  opts.keep_rows = !html_file.empty();
+  // Progress on a terminal: lines and MiB read, at most a few times a second.
+  const bool tty = ::isatty(STDERR_FILENO) == 1;
+  auto last = std::chrono::steady_clock::now();
+  bool shown = false;
+  if (tty) {
+    opts.progress = [&](std::uint64_t lines, std::uint64_t bytes) {
+      const auto now = std::chrono::steady_clock::now();
+      if (now - last < std::chrono::milliseconds(200)) return;
+      last = now;
+      shown = true;
+      std::fprintf(stderr, "\rverifying: %llu lines, %.1f MiB", static_cast<unsigned long long>(lines),
+                   static_cast<double>(bytes) / (1024.0 * 1024.0));
+    };
+  }
+
+  verifier::bundle_report r;
+  if (file == "-") {
+    r = verifier::verify_bundle(std::cin, keys.front(), opts);
+  } else {
+    std::ifstream in(file, std::ios::binary);
+    if (!in) throw cli_error{"cannot open " + file};
+    r = verifier::verify_bundle(in, keys.front(), opts);
+  }
+  if (shown) std::fprintf(stderr, "\r\033[K");
+  if (!r.read_error.empty()) throw cli_error{file + ": " + r.read_error};
+
+  if (!html_file.empty()) {
+    if (auto w = crypto::write_file_atomic(html_file, verifier::render_html(r), 0644); !w)
+      throw cli_error{"cannot write " + html_file + ": " + w.error().message()};
+  }
+  if (json)
+    std::cout << boost::json::serialize(verifier::render_json(r)) << "\n";
+  else
+    std::cout << verifier::render_text(r);
+  return r.verified() ? exit_verified : exit_not_verified;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -329,6 +397,7 @@ int main(int argc, char** argv) {
   }
   try {
     // Each subcommand parses the arguments after its name.
+    if (cmd == "bundle") return cmd_bundle(argc - 1, argv + 1);
     if (cmd == "checkpoint") return cmd_checkpoint(argc - 1, argv + 1);
     if (cmd == "receipt") return cmd_receipt(argc - 1, argv + 1);
     if (cmd == "inclusion") return cmd_inclusion(argc - 1, argv + 1);

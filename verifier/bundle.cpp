@@ -1,0 +1,1047 @@
+// Streaming verifier for sealed exports (docs/formats.md §8).
+//
+// The reading thread does everything that depends on order: the canonical
+// form of each line, the line order, leaf positions, the compact-range fold
+// to the checkpoint's root, recorded_at monotonicity, fences and node
+// minimality. Everything that concerns one event alone (record + salt
+// commitment, JWS parse and signature, payload fields) runs on workers in
+// chunks; finished chunks come back in seq order, where the per-stream
+// checks (selection, revision contiguity) complete them.
+
+#include "verifier/bundle.hpp"
+
+#include "crypto/checkpoint.hpp"
+#include "crypto/encoding.hpp"
+#include "crypto/ijson.hpp"
+#include "crypto/jws.hpp"
+#include "crypto/keys.hpp"
+#include "crypto/leaf_entry.hpp"
+#include "crypto/merkle.hpp"
+#include "verifier/verify.hpp"
+
+#include <boost/json.hpp>
+
+#include <algorithm>
+#include <condition_variable>
+#include <deque>
+#include <istream>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <thread>
+
+namespace vellum::verifier {
+
+using crypto::errc;
+
+std::string export_selection::describe() const {
+  if (stream) return "stream " + *stream + " (every event)";
+  if (prefix) return "every stream whose name starts with \"" + *prefix + "\"";
+  if (from_seq && to_seq)
+    return "seq " + std::to_string(*from_seq) + " up to " + std::to_string(*to_seq) + " (exclusive)";
+  if (from_time_us && to_time_us)
+    return "recorded from " + crypto::format_time_us(*from_time_us) + " until " +
+           crypto::format_time_us(*to_time_us) + " (exclusive)";
+  return "(none)";
+}
+
+std::string bundle_failure::describe() const {
+  std::string s;
+  if (line) s += "line " + std::to_string(line);
+  if (seq) s += (s.empty() ? "" : ", ") + std::string("seq ") + std::to_string(*seq);
+  if (!event_id.empty()) s += (s.empty() ? "" : ", ") + std::string("event ") + event_id;
+  return s.empty() ? what : s + ": " + what;
+}
+
+std::string jwk_thumbprint(const crypto::public_key& key) {
+  // RFC 7638 §3.2: the required members in lexicographic order, no whitespace.
+  const boost::json::object jwk = key.to_jwk();
+  boost::json::object canonical;
+  for (const char* name : {"crv", "kty", "x", "y"})
+    if (auto* v = jwk.if_contains(name)) canonical[name] = *v;
+  return crypto::base64url_encode(crypto::sha256(boost::json::serialize(canonical)));
+}
+
+namespace {
+
+constexpr std::size_t max_line_bytes = std::size_t{64} << 20;
+
+// ---------------------------------------------------------------------------
+// Reads '\n'-terminated lines through a fixed buffer; a line longer than
+// max_line_bytes is refused before it is fully in memory.
+class line_reader {
+ public:
+  enum class status { line, end, unterminated, too_long, io_error };
+
+  explicit line_reader(std::istream& in) : in_(in), buf_(std::size_t{1} << 16) {}
+
+  status next(std::string& line) {
+    line.clear();
+    for (;;) {
+      const char* begin = buf_.data() + pos_;
+      const char* end = buf_.data() + end_;
+      const char* nl = std::find(begin, end, '\n');
+      line.append(begin, nl);
+      if (line.size() > max_line_bytes) return status::too_long;
+      if (nl != end) {
+        pos_ = static_cast<std::size_t>(nl - buf_.data()) + 1;
+        bytes_ += line.size() + 1;
+        return status::line;
+      }
+      pos_ = end_ = 0;
+      in_.read(buf_.data(), static_cast<std::streamsize>(buf_.size()));
+      end_ = static_cast<std::size_t>(in_.gcount());
+      if (end_ == 0) {
+        if (in_.bad()) return status::io_error;
+        bytes_ += line.size();
+        return line.empty() ? status::end : status::unterminated;
+      }
+    }
+  }
+  std::uint64_t bytes() const { return bytes_; }
+
+ private:
+  std::istream& in_;
+  std::vector<char> buf_;
+  std::size_t pos_ = 0;
+  std::size_t end_ = 0;
+  std::uint64_t bytes_ = 0;
+};
+
+// ---------------------------------------------------------------------------
+// JSON helpers for lines whose canonical form was already checked.
+
+// True when `o` has exactly these member names, in this order.
+bool has_members(const boost::json::object& o, std::initializer_list<std::string_view> names) {
+  if (o.size() != names.size()) return false;
+  auto it = o.begin();
+  for (auto name : names) {
+    if (it->key() != name) return false;
+    ++it;
+  }
+  return true;
+}
+
+std::optional<std::uint64_t> as_u64(const boost::json::value& v) {
+  if (v.is_uint64()) return v.get_uint64();
+  if (v.is_int64() && v.get_int64() >= 0) return static_cast<std::uint64_t>(v.get_int64());
+  return std::nullopt;
+}
+
+std::optional<crypto::hash> as_hash(const boost::json::value& v) {
+  if (!v.is_string()) return std::nullopt;
+  auto raw = crypto::base64_decode(v.get_string());
+  if (!raw || raw->size() != 32) return std::nullopt;
+  crypto::hash h;
+  std::copy(raw->begin(), raw->end(), h.begin());
+  return h;
+}
+
+std::string_view str(const boost::json::value& v) {
+  return v.is_string() ? std::string_view(v.get_string()) : std::string_view{};
+}
+
+// A time bound of the selection: RFC 3339 in exactly the form format_time_us writes.
+std::optional<std::uint64_t> canonical_time(const boost::json::value& v) {
+  if (!v.is_string()) return std::nullopt;
+  auto us = crypto::parse_rfc3339_us(v.get_string());
+  if (!us || crypto::format_time_us(*us) != std::string_view(v.get_string())) return std::nullopt;
+  return us;
+}
+
+// ---------------------------------------------------------------------------
+// Per-event work, done on the worker threads.
+
+struct key_info {
+  crypto::public_key key;
+};
+using key_map = std::map<std::string, key_info, std::less<>>;
+
+struct pending_event {
+  std::uint64_t line = 0;
+  std::uint64_t seq = 0;
+  std::uint64_t erased_before = 0;  // erased event lines before this one
+  bool erased = false;
+  std::optional<crypto::leaf_entry> entry;  // nullopt: the entry did not decode
+  std::string record;
+  bytes salt;
+};
+
+struct problem {
+  boost::system::error_code code;
+  std::string what;
+};
+
+struct checked_event {
+  std::optional<crypto::event_record> record;  // set when record + salt match the entry
+  std::string type, author, meaning, occurred_at, amends;
+  std::vector<problem> problems;
+};
+
+std::string author_text(const boost::json::value& v) {
+  if (v.is_string()) return std::string(v.get_string());
+  if (!v.is_object()) return {};
+  const auto& o = v.get_object();
+  std::string who;
+  if (auto* n = o.if_contains("name"); n && n->is_string()) who = n->get_string();
+  if (who.empty())
+    if (auto* id = o.if_contains("id"); id && id->is_string()) who = id->get_string();
+  if (auto* r = o.if_contains("role"); r && r->is_string())
+    who += (who.empty() ? "" : " ") + std::string("(") + std::string(r->get_string()) + ")";
+  return who;
+}
+
+// Checks one event on its own (docs/formats.md §8): commitment, JWS syntax,
+// kid agreement, signature, payload event_id and stream. `keys` is read only.
+checked_event check_event(const pending_event& p, const key_map& keys) {
+  checked_event out;
+  auto fail = [&](errc e, std::string what) { out.problems.push_back({make_error_code(e), std::move(what)}); };
+  if (!p.entry) return out;  // reported by the reading thread
+  auto rec = crypto::check_record(*p.entry, p.salt, p.record);
+  if (!rec) {
+    if (rec.error() == errc::commitment_mismatch)
+      fail(errc::commitment_mismatch,
+           "record and salt do not match the leaf entry (commitment, seq, kid or recorded_at differ): "
+           "the record, the salt or the leaf entry was altered");
+    else
+      fail(errc::malformed_entry, "record is not a canonical v1 event record, or the salt is not 32 bytes");
+    return out;
+  }
+  out.record = std::move(*rec);
+  const auto& r = *out.record;
+
+  std::string why;
+  auto token = crypto::jws_parse(r.jws, &why);
+  if (!token) {
+    fail(static_cast<errc>(token.error().value()), "the record's JWS is malformed: " +
+                                                       (why.empty() ? token.error().message() : why));
+    return out;
+  }
+  // What the event says, for the report, whether or not its signature holds.
+  auto payload = crypto::parse_ijson(crypto::as_chars(token->payload), &why);
+  if (!payload || !payload->is_object()) {
+    fail(errc::malformed_json, "the JWS payload is not an I-JSON object");
+  } else {
+    const auto& o = payload->get_object();
+    auto text = [&](const char* name) {
+      auto* v = o.if_contains(name);
+      return v && v->is_string() ? std::string(v->get_string()) : std::string();
+    };
+    out.type = text("type");
+    out.meaning = text("meaning");
+    out.occurred_at = text("occurred_at");
+    out.amends = text("amends");
+    if (auto* a = o.if_contains("author")) out.author = author_text(*a);
+    auto* id = o.if_contains("event_id");
+    if (!id || !id->is_string() || id->get_string() != r.event_id)
+      fail(errc::commitment_mismatch, "the signed payload's event_id differs from the record's");
+    auto* s = o.if_contains("stream");
+    if (!s || !s->is_string() || s->get_string() != r.stream)
+      fail(errc::commitment_mismatch, "the signed payload's stream differs from the record's");
+  }
+
+  if (token->kid != r.kid) {
+    fail(errc::unknown_key, "the JWS header's kid \"" + token->kid + "\" differs from the record's kid \"" +
+                                r.kid + "\"");
+    return out;
+  }
+  auto key = keys.find(r.kid);
+  if (key == keys.end()) {
+    fail(errc::unknown_key, "no key line for kid \"" + r.kid + "\"");
+    return out;
+  }
+  if (auto v = crypto::jws_verify(*token, key->second.key); !v) {
+    if (v.error() == errc::algorithm_mismatch)
+      fail(errc::algorithm_mismatch, "JWS alg \"" + token->alg + "\" does not fit the " +
+                                         std::string(crypto::to_string(key->second.key.type())) +
+                                         " key \"" + r.kid + "\"");
+    else
+      fail(static_cast<errc>(v.error().value()),
+           "the JWS signature does not verify with the key \"" + r.kid + "\"");
+  }
+  return out;
+}
+
+// A batch of events checked together on one worker.
+struct chunk {
+  std::vector<pending_event> in;
+  std::vector<checked_event> out;
+  bool done = false;
+};
+
+// A fixed set of threads checking chunks from a queue. The caller bounds the
+// number of chunks in flight; wait() returns when a given chunk is done.
+class worker_pool {
+ public:
+  worker_pool(unsigned threads, const key_map& keys) : keys_(keys) {
+    for (unsigned i = 0; i < threads; ++i) threads_.emplace_back([this] { run(); });
+  }
+  ~worker_pool() {
+    {
+      std::lock_guard lock(mutex_);
+      stop_ = true;
+    }
+    work_cv_.notify_all();
+    for (auto& t : threads_) t.join();
+  }
+  worker_pool(const worker_pool&) = delete;
+  worker_pool& operator=(const worker_pool&) = delete;
+
+  void submit(chunk* c) {
+    {
+      std::lock_guard lock(mutex_);
+      jobs_.push_back(c);
+    }
+    work_cv_.notify_one();
+  }
+  void wait(chunk* c) {
+    std::unique_lock lock(mutex_);
+    done_cv_.wait(lock, [c] { return c->done; });
+  }
+
+ private:
+  void run() {
+    for (;;) {
+      chunk* c = nullptr;
+      {
+        std::unique_lock lock(mutex_);
+        work_cv_.wait(lock, [this] { return stop_ || !jobs_.empty(); });
+        if (jobs_.empty()) return;
+        c = jobs_.front();
+        jobs_.pop_front();
+      }
+      c->out.reserve(c->in.size());
+      for (const auto& p : c->in) c->out.push_back(p.erased ? checked_event{} : check_event(p, keys_));
+      {
+        std::lock_guard lock(mutex_);
+        c->done = true;
+      }
+      done_cv_.notify_all();
+    }
+  }
+
+  const key_map& keys_;
+  std::mutex mutex_;
+  std::condition_variable work_cv_;
+  std::condition_variable done_cv_;
+  std::deque<chunk*> jobs_;
+  bool stop_ = false;
+  std::vector<std::thread> threads_;
+};
+
+// ---------------------------------------------------------------------------
+// The compact range of leaves [0, pos): complete subtree hashes with
+// strictly decreasing levels from the bottom (the binary digits of pos).
+
+class compact_range {
+ public:
+  // Appends the complete subtree of 2^level leaves starting at pos (the
+  // caller checked pos % 2^level == 0), merging equal neighbours.
+  void push(unsigned level, crypto::hash h) {
+    while (!stack_.empty() && stack_.back().level == level) {
+      h = crypto::node_hash(stack_.back().h, h);
+      stack_.pop_back();
+      ++level;
+    }
+    stack_.push_back({level, h});
+  }
+  // RFC 9162 MTH of the leaves so far: fold right to left.
+  crypto::hash root() const {
+    if (stack_.empty()) return crypto::empty_root();
+    crypto::hash h = stack_.back().h;
+    for (auto it = stack_.rbegin() + 1; it != stack_.rend(); ++it) h = crypto::node_hash(it->h, h);
+    return h;
+  }
+
+ private:
+  struct entry {
+    unsigned level;
+    crypto::hash h;
+  };
+  std::vector<entry> stack_;
+};
+
+// The levels of the fewest aligned complete subtrees covering [begin, end),
+// left to right (the writer's rule, docs/formats.md §8).
+std::vector<unsigned> minimal_cover(std::uint64_t begin, std::uint64_t end) {
+  std::vector<unsigned> levels;
+  while (begin < end) {
+    unsigned level = 0;
+    while (level < 63) {
+      const std::uint64_t size = std::uint64_t{2} << level;
+      if (begin % size != 0 || end - begin < size) break;
+      ++level;
+    }
+    levels.push_back(level);
+    begin += std::uint64_t{1} << level;
+  }
+  return levels;
+}
+
+// ---------------------------------------------------------------------------
+
+class bundle_checker {
+ public:
+  bundle_checker(const crypto::note_verifier& log_key, const bundle_options& opts, bundle_report& report)
+      : log_key_(log_key), opts_(opts), report_(report) {
+    threads_ = opts.threads ? opts.threads : std::max(1u, std::thread::hardware_concurrency());
+    chunk_events_ = std::max<std::size_t>(1, opts.chunk_events);
+  }
+
+  void run(std::istream& in) {
+    if (opts_.since_checkpoint && !check_since()) return;
+    line_reader reader(in);
+    std::string line;
+    for (;;) {
+      const auto st = reader.next(line);
+      report_.bytes = reader.bytes();
+      if (st == line_reader::status::end) break;
+      if (st == line_reader::status::io_error) {
+        report_.read_error = "reading the bundle failed after " + std::to_string(reader.bytes()) + " bytes";
+        break;
+      }
+      ++line_no_;
+      report_.lines = line_no_;
+      if (st == line_reader::status::too_long) {
+        fatal(errc::malformed_entry, "line is longer than " + std::to_string(max_line_bytes) + " bytes");
+        break;
+      }
+      if (st == line_reader::status::unterminated) {
+        fatal(errc::malformed_entry, "the last line does not end in a newline: the bundle is truncated");
+        break;
+      }
+      if (phase_ == phase::after_end) {
+        fatal(errc::malformed_entry, "data after the end line");
+        break;
+      }
+      handle_line(line);
+      if (stopped_) break;
+      if (opts_.progress && (line_no_ % 4096) == 0) opts_.progress(line_no_, reader.bytes());
+    }
+    finish_chunks();
+    if (opts_.progress) opts_.progress(line_no_, reader.bytes());
+    if (!stopped_ && report_.read_error.empty() && phase_ != phase::after_end) {
+      line_no_ = 0;
+      fatal(errc::malformed_entry, "the bundle ends before its end line: it is truncated");
+    }
+    if (phase_ == phase::after_end && !stopped_) final_checks();
+    summarise();
+  }
+
+ private:
+  enum class phase { header, checkpoint, consistency_or_keys, keys, tree, after_end };
+  enum class shown_kind { event, lower_fence, upper_fence };
+
+  struct stream_state {
+    std::uint64_t events = 0;
+    std::uint64_t first_revision = 0, last_revision = 0;
+    std::uint64_t first_seq = 0, last_seq = 0;
+    std::uint64_t erased_seen = 0;  // erased events before this stream's last event
+  };
+
+  // -- failures ---------------------------------------------------------------
+
+  void add_failure(std::uint64_t line, std::optional<std::uint64_t> seq, std::string event_id, errc e,
+                   std::string what) {
+    ++report_.failure_count;
+    if (report_.failures.size() < opts_.max_failures)
+      report_.failures.push_back({line, seq, std::move(event_id), make_error_code(e), std::move(what)});
+  }
+  // A structural problem: the rest of the bundle cannot be interpreted.
+  void fatal(errc e, std::string what) {
+    add_failure(line_no_, std::nullopt, {}, e, std::move(what));
+    stopped_ = true;
+  }
+  void fail_line(errc e, std::string what) { add_failure(line_no_, std::nullopt, {}, e, std::move(what)); }
+  void fail_leaf(std::uint64_t seq, errc e, std::string what) {
+    add_failure(line_no_, seq, {}, e, std::move(what));
+  }
+
+  // -- the trusted checkpoint (--since) ---------------------------------------
+
+  bool check_since() {
+    const crypto::note_verifier keys[] = {log_key_};
+    auto cp = verify_checkpoint(*opts_.since_checkpoint, keys, true);
+    if (!cp.ok()) {
+      fatal(static_cast<errc>(cp.error.code.value()),
+            "the trusted checkpoint (--since) does not verify with the log key: " + cp.error.detail);
+      return false;
+    }
+    if (cp.value->body.origin != log_key_.name()) {
+      fatal(errc::malformed_checkpoint, "the trusted checkpoint's origin is not the log key's name");
+      return false;
+    }
+    since_ = cp.value->body;
+    return true;
+  }
+
+  // -- lines ------------------------------------------------------------------
+
+  void handle_line(const std::string& line) {
+    std::string why;
+    auto parsed = crypto::parse_ijson(line, &why);
+    if (!parsed) return fatal(errc::malformed_json, "not I-JSON: " + why);
+    if (!parsed->is_object()) return fatal(errc::malformed_json, "not a JSON object");
+    // Every byte is significant: the line must be exactly the canonical
+    // serialisation of what it parses to (member order as written).
+    if (boost::json::serialize(*parsed) != line)
+      return fatal(errc::malformed_json,
+                   "not in canonical form (whitespace, escapes or number spelling differ from §8)");
+    const auto& o = parsed->get_object();
+    if (o.empty() || o.begin()->key() != "type" || !o.begin()->value().is_string())
+      return fatal(errc::malformed_entry, "the first member must be \"type\", a string");
+    const std::string_view type = o.begin()->value().get_string();
+
+    if (phase_ == phase::header) {
+      if (type != "header") return fatal(errc::malformed_entry, "the first line must be the header");
+      return on_header(o);
+    }
+    if (phase_ == phase::checkpoint) {
+      if (type != "checkpoint") return fatal(errc::malformed_entry, "the second line must be the checkpoint");
+      return on_checkpoint(o);
+    }
+    if (type == "consistency") {
+      if (phase_ != phase::consistency_or_keys)
+        return fatal(errc::malformed_entry, "the consistency line must follow the checkpoint");
+      return on_consistency(o);
+    }
+    if (phase_ == phase::consistency_or_keys) {
+      phase_ = phase::keys;
+      if (!check_since_against_bundle()) return;
+    }
+    if (type == "key") {
+      if (phase_ != phase::keys) return fatal(errc::malformed_entry, "key lines must precede the tree lines");
+      return on_key(o);
+    }
+    if (type == "event" || type == "fence" || type == "node") {
+      if (phase_ == phase::keys) start_tree();
+      if (type == "node") return on_node(o);
+      return on_leaf(o, type == "fence");
+    }
+    if (type == "end") {
+      if (phase_ == phase::keys) start_tree();
+      return on_end(o);
+    }
+    if (type == "header" || type == "checkpoint")
+      return fatal(errc::malformed_entry, "a second " + std::string(type) + " line");
+    fatal(errc::malformed_entry, "unknown line type \"" + std::string(type) + "\"");
+  }
+
+  void on_header(const boost::json::object& o) {
+    if (!has_members(o, {"type", "format", "origin", "log_key", "selection", "complete_streams"}))
+      return fatal(errc::malformed_entry,
+                   "header members must be exactly type, format, origin, log_key, selection, complete_streams");
+    report_.format = str(o.at("format"));
+    if (report_.format != export_format_v1)
+      return fatal(errc::malformed_entry, "unsupported format \"" + report_.format + "\" (this verifier reads " +
+                                              std::string(export_format_v1) + ")");
+    report_.origin = str(o.at("origin"));
+    report_.log_key = str(o.at("log_key"));
+    if (report_.log_key != log_key_.vkey())
+      return fatal(errc::unknown_key, "the bundle names the log key " + report_.log_key + ", not the given " +
+                                          log_key_.vkey());
+    if (report_.origin != log_key_.name())
+      return fatal(errc::malformed_entry, "the header's origin is not the log key's name");
+    if (!o.at("complete_streams").is_bool())
+      return fatal(errc::malformed_entry, "complete_streams must be true or false");
+    report_.complete_streams = o.at("complete_streams").get_bool();
+    if (!o.at("selection").is_object()) return fatal(errc::malformed_entry, "selection must be an object");
+    if (!parse_selection(o.at("selection").get_object())) return;
+    const auto& sel = report_.selection;
+    if (report_.complete_streams != (sel.stream || sel.prefix))
+      return fatal(errc::malformed_entry,
+                   "complete_streams must be true exactly when the selection is a stream or a prefix");
+    phase_ = phase::checkpoint;
+  }
+
+  bool parse_selection(const boost::json::object& o) {
+    // Members in the order §8 lists; exactly one kind of selection.
+    static constexpr std::string_view order[] = {"stream", "prefix", "from_seq", "to_seq", "from_time", "to_time"};
+    std::size_t next = 0;
+    auto& sel = report_.selection;
+    for (const auto& m : o) {
+      while (next < std::size(order) && order[next] != m.key()) ++next;
+      if (next == std::size(order)) {
+        fatal(errc::malformed_entry, "selection member \"" + std::string(m.key()) + "\" is unknown or out of order");
+        return false;
+      }
+      const auto& v = m.value();
+      const std::string_view k = m.key();
+      bool ok = true;
+      if (k == "stream" || k == "prefix") {
+        ok = v.is_string() && !v.get_string().empty();
+        if (ok) (k == "stream" ? sel.stream : sel.prefix) = std::string(v.get_string());
+      } else if (k == "from_seq" || k == "to_seq") {
+        auto n = as_u64(v);
+        ok = n.has_value();
+        (k == "from_seq" ? sel.from_seq : sel.to_seq) = n;
+      } else {
+        auto t = canonical_time(v);
+        ok = t.has_value();
+        (k == "from_time" ? sel.from_time_us : sel.to_time_us) = t;
+      }
+      if (!ok) {
+        fatal(errc::malformed_entry, "selection member \"" + std::string(k) + "\" has a bad value");
+        return false;
+      }
+    }
+    const int kinds = (sel.stream ? 1 : 0) + (sel.prefix ? 1 : 0) + (sel.from_seq || sel.to_seq ? 1 : 0) +
+                      (sel.from_time_us || sel.to_time_us ? 1 : 0);
+    if (kinds != 1 || sel.from_seq.has_value() != sel.to_seq.has_value() ||
+        sel.from_time_us.has_value() != sel.to_time_us.has_value()) {
+      fatal(errc::malformed_entry,
+            "the selection must be exactly one of: stream; prefix; from_seq + to_seq; from_time + to_time");
+      return false;
+    }
+    if ((sel.from_seq && *sel.from_seq > *sel.to_seq) || (sel.from_time_us && *sel.from_time_us > *sel.to_time_us)) {
+      fatal(errc::malformed_entry, "the selection's range ends before it begins");
+      return false;
+    }
+    return true;
+  }
+
+  void on_checkpoint(const boost::json::object& o) {
+    if (!has_members(o, {"type", "note"}) || !o.at("note").is_string())
+      return fatal(errc::malformed_entry, "checkpoint members must be exactly type, note (a string)");
+    report_.checkpoint_note = str(o.at("note"));
+    const crypto::note_verifier keys[] = {log_key_};
+    auto cp = verify_checkpoint(report_.checkpoint_note, keys, true);
+    if (!cp.ok())
+      return fatal(static_cast<errc>(cp.error.code.value()), "the checkpoint does not verify: " + cp.error.detail);
+    if (cp.value->body.origin != report_.origin)
+      return fatal(errc::malformed_checkpoint, "the checkpoint's origin differs from the header's");
+    report_.anchored = true;
+    report_.tree_size = cp.value->body.size;
+    report_.root = cp.value->body.root;
+    if (report_.selection.to_seq && *report_.selection.to_seq > report_.tree_size)
+      return fatal(errc::malformed_entry, "the selection's to_seq is beyond the checkpoint's tree size");
+    phase_ = phase::consistency_or_keys;
+  }
+
+  void on_consistency(const boost::json::object& o) {
+    if (!has_members(o, {"type", "from_size", "from_root", "proof"}) || !o.at("proof").is_array())
+      return fatal(errc::malformed_entry, "consistency members must be exactly type, from_size, from_root, proof");
+    auto from_size = as_u64(o.at("from_size"));
+    auto from_root = as_hash(o.at("from_root"));
+    if (!from_size || !from_root)
+      return fatal(errc::malformed_proof, "from_size must be an integer and from_root a base64 hash");
+    std::vector<crypto::hash> proof;
+    for (const auto& v : o.at("proof").get_array()) {
+      auto h = as_hash(v);
+      if (!h) return fatal(errc::malformed_proof, "consistency proof node " + std::to_string(proof.size()) +
+                                                      " is not a base64 SHA-256 hash");
+      proof.push_back(*h);
+    }
+    if (*from_size > report_.tree_size)
+      return fatal(errc::malformed_proof, "the consistency proof starts beyond the checkpoint's tree size");
+    if (auto v = crypto::verify_consistency(*from_size, report_.tree_size, *from_root, report_.root, proof); !v)
+      return fatal(static_cast<errc>(v.error().value()),
+                   "the consistency proof from tree size " + std::to_string(*from_size) +
+                       " does not bind its root to the checkpoint's: " + v.error().message());
+    report_.consistency = consistency_summary{*from_size, *from_root, false};
+    if (since_) {
+      if (since_->size != *from_size || since_->root != *from_root)
+        return fatal(errc::inconsistent_trees,
+                     "the consistency proof starts at tree size " + std::to_string(*from_size) +
+                         ", not at the trusted checkpoint (size " + std::to_string(since_->size) + ")");
+      report_.consistency->trusted = true;
+    }
+    phase_ = phase::keys;
+  }
+
+  // Without a consistency line, a trusted checkpoint must be the bundle's own.
+  bool check_since_against_bundle() {
+    if (!since_ || report_.consistency) return true;
+    if (since_->size == report_.tree_size && since_->root == report_.root) {
+      report_.consistency = consistency_summary{since_->size, since_->root, true};
+      return true;
+    }
+    fatal(errc::inconsistent_trees, "the bundle has no consistency proof from the trusted checkpoint (size " +
+                                        std::to_string(since_->size) + ")");
+    return false;
+  }
+
+  void on_key(const boost::json::object& o) {
+    if (!has_members(o, {"type", "kid", "public_key"}) || !o.at("kid").is_string() ||
+        !o.at("public_key").is_string())
+      return fatal(errc::malformed_entry, "key members must be exactly type, kid, public_key (strings)");
+    const std::string kid(o.at("kid").get_string());
+    const std::string_view pem = o.at("public_key").get_string();
+    if (kid.empty()) return fatal(errc::malformed_key, "empty kid");
+    if (!keys_.empty() && !(keys_.rbegin()->first < kid))
+      return fatal(errc::malformed_entry, "key lines must be sorted by kid, each kid once (\"" + kid + "\")");
+    auto key = crypto::public_key::from_pem(pem);
+    if (!key) return fatal(errc::malformed_key, "the public key of \"" + kid + "\" is not an SPKI PEM key");
+    if (key->to_pem() != pem)
+      return fatal(errc::malformed_key, "the public key of \"" + kid + "\" is not in canonical PEM form");
+    keys_.emplace(kid, key_info{std::move(*key)});
+    key_order_.push_back(kid);
+  }
+
+  void start_tree() {
+    phase_ = phase::tree;
+    if (threads_ > 1) pool_ = std::make_unique<worker_pool>(threads_, keys_);
+  }
+
+  // Closes the run of node lines before position pos_ and checks that it is
+  // the fewest aligned subtrees.
+  void close_gap() {
+    if (gap_levels_.empty()) return;
+    if (gap_levels_ != minimal_cover(gap_start_, pos_))
+      fail_line(errc::malformed_proof, "the node lines covering leaves " + std::to_string(gap_start_) + " to " +
+                                           std::to_string(pos_ - 1) + " are not the fewest aligned subtrees");
+    gap_levels_.clear();
+  }
+
+  void on_node(const boost::json::object& o) {
+    if (!has_members(o, {"type", "level", "hash"}))
+      return fatal(errc::malformed_entry, "node members must be exactly type, level, hash");
+    auto level = as_u64(o.at("level"));
+    auto h = as_hash(o.at("hash"));
+    if (!level || *level > 63 || !h) return fatal(errc::malformed_proof, "node level or hash is malformed");
+    const std::uint64_t size = std::uint64_t{1} << *level;
+    if (pos_ % size != 0)
+      return fatal(errc::malformed_proof, "node of level " + std::to_string(*level) + " at leaf " +
+                                              std::to_string(pos_) + " is not aligned");
+    if (size > report_.tree_size - pos_)
+      return fatal(errc::malformed_proof, "node of level " + std::to_string(*level) + " at leaf " +
+                                              std::to_string(pos_) + " reaches beyond the tree size");
+    const auto& sel = report_.selection;
+    if (sel.from_seq && *sel.from_seq < *sel.to_seq && pos_ < *sel.to_seq && *sel.from_seq < pos_ + size)
+      fail_line(errc::malformed_proof, "node over leaves " + std::to_string(pos_) + " to " +
+                                           std::to_string(pos_ + size - 1) + " hides seqs the selection includes");
+    if (gap_levels_.empty()) gap_start_ = pos_;
+    gap_levels_.push_back(static_cast<unsigned>(*level));
+    range_.push(static_cast<unsigned>(*level), *h);
+    pos_ += size;
+    ++report_.nodes;
+  }
+
+  void on_leaf(const boost::json::object& o, bool fence) {
+    const bool erased = !fence && o.size() == 4;
+    if (fence ? !has_members(o, {"type", "seq", "leaf_entry"})
+              : !(has_members(o, {"type", "seq", "leaf_entry", "record", "salt"}) ||
+                  has_members(o, {"type", "seq", "leaf_entry", "erased"})))
+      return fatal(errc::malformed_entry, fence ? "fence members must be exactly type, seq, leaf_entry"
+                                                : "event members must be type, seq, leaf_entry, then record, salt "
+                                                  "or erased");
+    if (erased && !(o.at("erased").is_bool() && o.at("erased").get_bool()))
+      return fatal(errc::malformed_entry, "erased must be true");
+    auto seq = as_u64(o.at("seq"));
+    if (!seq) return fatal(errc::malformed_entry, "seq must be a non-negative integer");
+    if (*seq != pos_)
+      return fatal(errc::malformed_proof, "line for seq " + std::to_string(*seq) + " where leaf " +
+                                              std::to_string(pos_) + " comes next: a line is missing, extra or out of order");
+    if (pos_ >= report_.tree_size)
+      return fatal(errc::malformed_proof, "seq " + std::to_string(*seq) + " is beyond the checkpoint's tree size");
+    if (!o.at("leaf_entry").is_string()) return fatal(errc::malformed_entry, "leaf_entry must be a string");
+    auto raw = crypto::base64_decode(o.at("leaf_entry").get_string());
+    if (!raw) return fatal(errc::bad_encoding, "leaf_entry is not canonical base64");
+    close_gap();
+    range_.push(0, crypto::leaf_hash(*raw));
+    ++pos_;
+
+    std::optional<crypto::leaf_entry> entry;
+    if (auto e = crypto::decode_leaf_entry(*raw); !e)
+      fail_leaf(*seq, errc::malformed_entry, "the leaf entry does not decode as a v1 leaf entry");
+    else if (e->seq != *seq)
+      fail_leaf(*seq, errc::malformed_entry, "the leaf entry carries seq " + std::to_string(e->seq));
+    else
+      entry = std::move(*e);
+
+    if (entry) {
+      if (last_recorded_at_ && entry->recorded_at_us < *last_recorded_at_)
+        fail_leaf(*seq, errc::malformed_entry, "recorded_at goes backwards along seq (" +
+                                                   crypto::format_time_us(entry->recorded_at_us) + " after " +
+                                                   crypto::format_time_us(*last_recorded_at_) + ")");
+      last_recorded_at_ = entry->recorded_at_us;
+    }
+    if (fence) return on_fence(*seq, entry);
+
+    // An event line: erased or with its record and salt.
+    ++report_.events;
+    const auto& sel = report_.selection;
+    if (sel.from_seq && (*seq < *sel.from_seq || *seq >= *sel.to_seq))
+      fail_leaf(*seq, errc::malformed_entry, "an event outside the selected seq range");
+    if (entry) {
+      if (!report_.first_recorded_at_us) report_.first_recorded_at_us = entry->recorded_at_us;
+      report_.last_recorded_at_us = entry->recorded_at_us;
+      if (sel.from_time_us && (entry->recorded_at_us < *sel.from_time_us || entry->recorded_at_us >= *sel.to_time_us))
+        fail_leaf(*seq, errc::malformed_entry, "an event recorded outside the selected time range");
+    }
+    if (sel.from_time_us) note_shown(*seq, shown_kind::event);
+
+    pending_event p;
+    p.line = line_no_;
+    p.seq = *seq;
+    p.erased_before = report_.erased;
+    p.erased = erased;
+    p.entry = std::move(entry);
+    if (erased) {
+      ++report_.erased;
+    } else {
+      if (!o.at("record").is_string()) return fatal(errc::malformed_entry, "record must be a string");
+      p.record = str(o.at("record"));
+      auto salt = o.at("salt").is_string() ? crypto::base64_decode(o.at("salt").get_string())
+                                           : result<bytes>(make_error_code(errc::bad_encoding));
+      if (!salt) return fatal(errc::bad_encoding, "salt is not canonical base64");
+      p.salt = std::move(*salt);
+    }
+    enqueue(std::move(p));
+  }
+
+  void on_fence(std::uint64_t seq, const std::optional<crypto::leaf_entry>& entry) {
+    ++report_.fences;
+    const auto& sel = report_.selection;
+    if (!sel.from_time_us) return fail_leaf(seq, errc::malformed_entry, "a fence in a bundle not selected by time");
+    if (!entry) return;
+    if (entry->recorded_at_us < *sel.from_time_us) return note_shown(seq, shown_kind::lower_fence);
+    if (entry->recorded_at_us >= *sel.to_time_us) return note_shown(seq, shown_kind::upper_fence);
+    fail_leaf(seq, errc::malformed_entry,
+              "a fence recorded inside the selected time range: that leaf must be an exported event");
+  }
+
+  // Time ranges: the shown leaves (fences and events) are one contiguous run
+  // that starts at seq 0 or with a fence before the range and ends at the
+  // last leaf or with a fence after it.
+  void note_shown(std::uint64_t seq, shown_kind k) {
+    if (last_shown_) {
+      if (seq != last_shown_->first + 1)
+        fail_leaf(seq, errc::malformed_proof,
+                  "leaves " + std::to_string(last_shown_->first + 1) + " to " + std::to_string(seq - 1) +
+                      " are hidden behind nodes inside the time range");
+      if (last_shown_->second == shown_kind::upper_fence)
+        fail_leaf(seq, errc::malformed_proof, "a leaf after the fence that closes the time range");
+      if (k == shown_kind::lower_fence)
+        fail_leaf(seq, errc::malformed_proof, "a fence before the time range that is not the first leaf shown");
+    } else if (seq != 0 && k != shown_kind::lower_fence) {
+      fail_leaf(seq, errc::malformed_proof,
+                "the first leaf shown is neither seq 0 nor a fence recorded before the time range");
+    }
+    last_shown_ = {seq, k};
+  }
+
+  void on_end(const boost::json::object& o) {
+    if (!has_members(o, {"type", "events", "nodes"}))
+      return fatal(errc::malformed_entry, "end members must be exactly type, events, nodes");
+    close_gap_at_end();
+    auto events = as_u64(o.at("events"));
+    auto nodes = as_u64(o.at("nodes"));
+    if (!events || !nodes) return fatal(errc::malformed_entry, "events and nodes must be integers");
+    if (pos_ != report_.tree_size)
+      return fatal(errc::malformed_proof, "the tree lines cover " + std::to_string(pos_) +
+                                              " leaves, the checkpoint's tree has " +
+                                              std::to_string(report_.tree_size) + ": lines are missing");
+    if (*events != report_.events || *nodes != report_.nodes)
+      return fatal(errc::malformed_entry, "the end line counts " + std::to_string(*events) + " events and " +
+                                              std::to_string(*nodes) + " nodes, the bundle has " +
+                                              std::to_string(report_.events) + " and " +
+                                              std::to_string(report_.nodes));
+    if (range_.root() != report_.root)
+      return fatal(errc::proof_mismatch,
+                   "the tree lines do not lead to the checkpoint's root: a leaf entry or node hash was altered");
+    phase_ = phase::after_end;
+  }
+
+  void close_gap_at_end() {
+    if (phase_ != phase::tree) return;
+    close_gap();
+  }
+
+  // -- the worker pipeline ------------------------------------------------------
+
+  void enqueue(pending_event p) {
+    if (!current_) current_ = std::make_unique<chunk>();
+    current_->in.push_back(std::move(p));
+    if (current_->in.size() >= chunk_events_) flush_chunk();
+  }
+
+  void flush_chunk() {
+    if (!current_ || current_->in.empty()) return;
+    if (!pool_) {
+      // One thread: check here and now.
+      for (const auto& p : current_->in)
+        current_->out.push_back(p.erased ? checked_event{} : check_event(p, keys_));
+      complete(*current_);
+      current_.reset();
+      return;
+    }
+    pool_->submit(current_.get());
+    in_flight_.push_back(std::move(current_));
+    // Bound memory: at most two chunks per worker in flight.
+    while (in_flight_.size() > 2 * static_cast<std::size_t>(threads_)) {
+      pool_->wait(in_flight_.front().get());
+      complete(*in_flight_.front());
+      in_flight_.pop_front();
+    }
+  }
+
+  void finish_chunks() {
+    flush_chunk();
+    // Events read before a structural failure still get their verdicts.
+    while (!in_flight_.empty()) {
+      pool_->wait(in_flight_.front().get());
+      complete(*in_flight_.front());
+      in_flight_.pop_front();
+    }
+    pool_.reset();
+  }
+
+  // The order-dependent checks of a checked chunk, in seq order.
+  void complete(chunk& c) {
+    for (std::size_t i = 0; i < c.in.size(); ++i) complete_event(c.in[i], c.out[i]);
+  }
+
+  void complete_event(const pending_event& p, checked_event& r) {
+    const std::string event_id = r.record ? r.record->event_id : std::string();
+    std::string first_problem;
+    auto fail = [&](errc e, std::string what) {
+      if (first_problem.empty()) first_problem = what;
+      add_failure(p.line, p.seq, event_id, e, std::move(what));
+    };
+    for (auto& pr : r.problems) fail(static_cast<errc>(pr.code.value()), std::move(pr.what));
+    if (r.record) {
+      const auto& rec = *r.record;
+      ++key_use_[rec.kid];
+      const auto& sel = report_.selection;
+      if (sel.stream && rec.stream != *sel.stream)
+        fail(errc::malformed_entry, "an event of stream \"" + rec.stream + "\", not of the selected stream");
+      if (sel.prefix && rec.stream.compare(0, sel.prefix->size(), *sel.prefix) != 0)
+        fail(errc::malformed_entry, "an event of stream \"" + rec.stream + "\", outside the selected prefix");
+      track_stream(p, rec, fail);
+    }
+    if (opts_.keep_rows) {
+      event_row row;
+      row.seq = p.seq;
+      row.line = p.line;
+      row.erased = p.erased;
+      if (p.entry) {
+        row.recorded_at_us = p.entry->recorded_at_us;
+        row.kid = p.entry->kid;
+      }
+      if (r.record) {
+        row.stream = r.record->stream;
+        row.revision = r.record->revision;
+        row.event_id = r.record->event_id;
+      }
+      row.type = std::move(r.type);
+      row.author = std::move(r.author);
+      row.meaning = std::move(r.meaning);
+      row.occurred_at = std::move(r.occurred_at);
+      row.amends = std::move(r.amends);
+      row.verdict = first_problem;
+      if (row.verdict.empty() && !p.entry) row.verdict = "the leaf entry does not decode";
+      rows_.push_back(std::move(row));
+    }
+  }
+
+  // Per-stream tallies, and with complete_streams the revision rule: each
+  // stream's revisions run 0, 1, 2, … A gap can only be explained by erased
+  // events (whose stream the bundle does not show) between the two events.
+  template <class Fail>
+  void track_stream(const pending_event& p, const crypto::event_record& rec, Fail& fail) {
+    auto [it, fresh] = streams_.try_emplace(rec.stream);
+    auto& st = it->second;
+    if (fresh) {
+      st.first_revision = st.last_revision = rec.revision;
+      st.first_seq = st.last_seq = p.seq;
+      st.events = 1;
+      st.erased_seen = p.erased_before;
+      if (report_.complete_streams && rec.revision > p.erased_before)
+        fail(errc::malformed_entry, "stream \"" + rec.stream + "\" begins at revision " +
+                                        std::to_string(rec.revision) + ": earlier revisions are missing");
+      return;
+    }
+    if (report_.complete_streams) {
+      if (rec.revision <= st.last_revision)
+        fail(errc::malformed_entry, "revision " + std::to_string(rec.revision) + " of stream \"" + rec.stream +
+                                        "\" follows revision " + std::to_string(st.last_revision));
+      else if (rec.revision - st.last_revision - 1 > p.erased_before - st.erased_seen)
+        fail(errc::malformed_entry, "revisions " + std::to_string(st.last_revision + 1) + " to " +
+                                        std::to_string(rec.revision - 1) + " of stream \"" + rec.stream +
+                                        "\" are missing");
+    }
+    st.last_revision = rec.revision;
+    st.last_seq = p.seq;
+    st.erased_seen = p.erased_before;
+    ++st.events;
+  }
+
+  // -- after the end line -------------------------------------------------------
+
+  void final_checks() {
+    line_no_ = 0;
+    const auto& sel = report_.selection;
+    if (sel.from_seq && report_.events != *sel.to_seq - *sel.from_seq)
+      fatal(errc::malformed_entry, "the seq range selects " + std::to_string(*sel.to_seq - *sel.from_seq) +
+                                       " events, the bundle has " + std::to_string(report_.events));
+    if (sel.from_time_us && report_.tree_size > 0) {
+      if (!last_shown_)
+        fatal(errc::malformed_proof, "a time-range bundle of a non-empty tree must show its fences");
+      else if (last_shown_->first != report_.tree_size - 1 && last_shown_->second != shown_kind::upper_fence)
+        fatal(errc::malformed_proof, "no fence after the time range: later events may have been left out");
+    }
+    for (const auto& [kid, info] : keys_)
+      if (!key_use_.contains(kid))
+        add_failure(0, std::nullopt, {}, errc::unknown_key, "key \"" + kid + "\" signed no event of the bundle");
+    report_.complete = true;
+  }
+
+  void summarise() {
+    for (auto& [name, st] : streams_)
+      report_.streams.push_back({name, st.events, st.first_revision, st.last_revision, st.first_seq, st.last_seq});
+    for (const auto& kid : key_order_) {
+      const auto& info = keys_.at(kid);
+      const auto used = key_use_.find(kid);
+      report_.keys.push_back({kid, std::string(crypto::to_string(info.key.type())), jwk_thumbprint(info.key),
+                              used == key_use_.end() ? 0 : used->second});
+    }
+    report_.rows = std::move(rows_);
+    // Failures in file order; those about the bundle as a whole last.
+    std::stable_sort(report_.failures.begin(), report_.failures.end(),
+                     [](const bundle_failure& a, const bundle_failure& b) {
+                       return (a.line ? a.line : UINT64_MAX) < (b.line ? b.line : UINT64_MAX);
+                     });
+  }
+
+  const crypto::note_verifier& log_key_;
+  const bundle_options& opts_;
+  bundle_report& report_;
+  unsigned threads_ = 1;
+  std::size_t chunk_events_ = 512;
+
+  phase phase_ = phase::header;
+  bool stopped_ = false;
+  std::uint64_t line_no_ = 0;
+  std::optional<crypto::checkpoint> since_;
+
+  key_map keys_;  // read by the workers: never changed once the tree lines begin
+  std::vector<std::string> key_order_;
+  std::map<std::string, std::uint64_t, std::less<>> key_use_;  // events per kid
+
+  // Tree lines.
+  std::uint64_t pos_ = 0;
+  compact_range range_;
+  std::uint64_t gap_start_ = 0;
+  std::vector<unsigned> gap_levels_;
+  std::optional<std::uint64_t> last_recorded_at_;
+  std::optional<std::pair<std::uint64_t, shown_kind>> last_shown_;
+
+  // Events in flight and per-stream state.
+  std::unique_ptr<worker_pool> pool_;
+  std::unique_ptr<chunk> current_;
+  std::deque<std::unique_ptr<chunk>> in_flight_;
+  std::map<std::string, stream_state, std::less<>> streams_;
+  std::vector<event_row> rows_;
+};
+
+}  // namespace
+
+bundle_report verify_bundle(std::istream& in, const crypto::note_verifier& log_key, const bundle_options& opts) {
+  bundle_report report;
+  bundle_checker checker(log_key, opts, report);
+  checker.run(in);
+  return report;
+}
+
+}  // namespace vellum::verifier
