@@ -1,0 +1,79 @@
+// Resource limits: slow SSE consumers, connection cap, read timeouts.
+
+#include "server/fixture.hpp"
+
+#include <boost/test/unit_test.hpp>
+
+using namespace vellum;
+using namespace vellum::test;
+
+BOOST_AUTO_TEST_SUITE(limits)
+
+BOOST_AUTO_TEST_CASE(cuts_off_a_subscriber_that_falls_too_far_behind_with_an_overflow_event) {
+  identities ids;
+  running_server srv(ids, [](server::config& c) { c.lim.sse_max_buffered_events = 5; });
+  http_client sub(srv.port());
+  auto head = sub.stream_until("/v1/subscribe?from=0", bearer(ids.reader_token), "subscription from seq 0", 1,
+                               std::chrono::seconds(5));
+  BOOST_REQUIRE(head.find("200") != std::string::npos);
+  // Give the subscription a moment to register as live, then commit far more
+  // than it may lag behind.
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  std::string batch;
+  for (int i = 0; i < 200; ++i) batch += sign(payload("patient-sse"), ids.writer, "writer") + "\n";
+  auto r = http_request(srv.port(), "POST", "/v1/events", batch, "application/x-ndjson");
+  BOOST_REQUIRE_EQUAL(r.status, 200u);
+  auto rest = sub.continue_until("event: overflow", 1, std::chrono::seconds(5));
+  BOOST_TEST(rest.find("event: overflow") != std::string::npos);
+  BOOST_TEST(rest.find("resume_from") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(closes_connections_beyond_max_connections) {
+  identities ids;
+  running_server srv(ids, [](server::config& c) { c.lim.max_connections = 2; });
+  http_client a(srv.port()), b(srv.port());
+  BOOST_TEST(a.get("/healthz").status == 200u);
+  BOOST_TEST(b.get("/healthz").status == 200u);
+  bool refused = false;
+  try {
+    http_client c(srv.port(), std::nullopt, std::chrono::seconds(3));
+    c.get("/healthz");
+  } catch (const std::exception&) {
+    refused = true;
+  }
+  BOOST_TEST(refused);
+  // The kept connections still work.
+  BOOST_TEST(a.get("/healthz").status == 200u);
+}
+
+BOOST_AUTO_TEST_CASE(drops_a_client_that_sends_its_request_too_slowly) {
+  identities ids;
+  running_server srv(ids, [](server::config& c) { c.lim.read_timeout_ms = 200; });
+  http_client slow(srv.port(), std::nullopt, std::chrono::seconds(5));
+  auto start = std::chrono::steady_clock::now();
+  bool dropped = false;
+  try {
+    slow.raw("GET /healthz HTTP/1.1\r\nHost: x\r\n");  // never finishes its head
+  } catch (const std::exception&) {
+    dropped = true;
+  }
+  BOOST_TEST(dropped);
+  BOOST_TEST((std::chrono::steady_clock::now() - start < std::chrono::seconds(3)));
+}
+
+BOOST_AUTO_TEST_CASE(closes_kept_alive_connections_when_stopped) {
+  identities ids;
+  running_server srv(ids);
+  http_client c(srv.port());
+  BOOST_TEST(c.get("/readyz").status == 200u);
+  srv.stop();
+  bool closed = false;
+  try {
+    closed = c.get("/readyz").status != 200u;
+  } catch (const std::exception&) {
+    closed = true;  // the server is gone
+  }
+  BOOST_TEST(closed);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
