@@ -57,10 +57,52 @@ result<std::uint64_t> meta_u64(const lmdb::txn& t, const dbs& d, std::string_vie
   return **v;
 }
 
+void upper_node_cache::lookup(std::span<const crypto::node_id> ids, std::span<crypto::hash> out,
+                              std::span<unsigned char> hit) const {
+  std::shared_lock lock(mu_);
+  for (std::size_t i = 0; i < ids.size(); ++i) {
+    const crypto::node_id& id = ids[i];
+    if (id.level < min_level || id.level >= levels_.size()) continue;
+    const auto& level = levels_[id.level];
+    if (id.index >= level.size()) continue;
+    out[i] = level[id.index];
+    hit[i] = 1;
+  }
+}
+
+void upper_node_cache::add(std::span<const std::pair<crypto::node_id, crypto::hash>> nodes) {
+  std::unique_lock lock(mu_);
+  for (const auto& [id, h] : nodes) {
+    if (id.level < min_level || id.level >= levels_.size()) continue;
+    auto& level = levels_[id.level];
+    if (id.index == level.size()) level.push_back(h);
+  }
+}
+
+result<void> upper_node_cache::load(const lmdb::txn& t, MDB_dbi nodes) {
+  auto c = lmdb::cursor::open(t, nodes);
+  if (!c) return lmdb::to_ledger_error(c.error());
+  const crypto::node_id first{static_cast<std::uint8_t>(min_level), 0};
+  std::vector<std::pair<crypto::node_id, crypto::hash>> batch;
+  for (auto e = c->get(MDB_SET_RANGE, schema::node_key(first));; e = c->get(MDB_NEXT)) {
+    if (!e) return lmdb::to_ledger_error(e.error());
+    if (!*e) break;
+    auto id = schema::decode_node_key((*e)->first);
+    auto h = schema::decode_hash((*e)->second);
+    if (!id || !h) return errc::corrupt;
+    batch.emplace_back(*id, *h);
+  }
+  add(batch);
+  return {};
+}
+
 result<void> node_source::read(std::span<const crypto::node_id> ids,
                                std::span<crypto::hash> out) const {
   if (ids.size() != out.size()) return errc::invalid_argument;
+  std::vector<unsigned char> hit(ids.size(), 0);
+  if (cache_ != nullptr) cache_->lookup(ids, out, hit);
   for (std::size_t i = 0; i < ids.size(); ++i) {
+    if (hit[i]) continue;
     const auto key = schema::node_key(ids[i]);
     auto v = txn_.get(nodes_, key);
     if (!v) return lmdb::to_ledger_error(v.error());
@@ -235,7 +277,10 @@ class ledger_impl final : public ledger {
   result<receipt> receipt_for(std::uint64_t seq) const override;
 
   result<reader> begin_read() const;
-  const store::dbs& dbs() const { return dbs_; }
+  // Committed nodes, read through `t` and the upper-level cache.
+  store::node_source nodes(const lmdb::txn& t) const {
+    return store::node_source(t, dbs_[db::nodes], &upper_);
+  }
 
  private:
   // Runs `attempt` (which begins and commits its own write transaction)
@@ -258,6 +303,7 @@ class ledger_impl final : public ledger {
   mutable std::shared_mutex map_mu_;
   std::mutex write_mu_;
   std::atomic<std::uint64_t> size_{0};
+  store::upper_node_cache upper_;
   ledger_hash_source hashes_{*this};
 };
 
@@ -265,7 +311,7 @@ result<void> ledger_hash_source::read(std::span<const crypto::node_id> ids,
                                       std::span<crypto::hash> out) const {
   auto r = ledger_.begin_read();
   if (!r) return r.error();
-  return store::node_source(r->txn(), ledger_.dbs()[db::nodes]).read(ids, out);
+  return ledger_.nodes(r->txn()).read(ids, out);
 }
 
 result<reader> ledger_impl::begin_read() const {
@@ -408,6 +454,10 @@ boost::system::error_code ledger_impl::init_txn(const options& opts, std::string
       why = "meta record \"tree_size\" is missing or malformed";
       return size.error();
     }
+    if (auto c = upper_.load(txn, dbs_[db::nodes]); !c) {
+      why = "stored nodes do not decode";
+      return c.error();
+    }
     size_.store(*size, std::memory_order_release);
   } else {
     const auto version_bytes = schema::encode_u32(schema::version);
@@ -493,10 +543,11 @@ boost::system::error_code ledger_impl::append_txn(std::span<const statement> bat
   std::uint64_t size = first_new;
   std::uint64_t last_recorded = *last_r;
 
-  const store::node_source nodes(txn, dbs_[db::nodes]);
+  const store::node_source txn_nodes(txn, dbs_[db::nodes], &upper_);
   std::vector<staged> fresh;
   fresh.reserve(batch.size());
   std::vector<std::pair<std::size_t, std::uint64_t>> duplicates;  // batch index, seq
+  std::vector<std::pair<crypto::node_id, hash>> upper_new;  // for upper_ after commit
 
   for (std::size_t i = 0; i < batch.size(); ++i) {
     const statement& s = batch[i];
@@ -595,10 +646,11 @@ boost::system::error_code ledger_impl::append_txn(std::span<const statement> bat
                        MDB_NOOVERWRITE);
       if (!p) return p.error();
     }
-    auto completed = crypto::hashes_completed_by_append(seq, leaf, nodes);
+    auto completed = crypto::hashes_completed_by_append(seq, leaf, txn_nodes);
     if (!completed) return completed.error();
     for (const auto& [node, h] : *completed) {
       if (auto p = txn.put(dbs_[db::nodes], schema::node_key(node), h); !p) return p.error();
+      if (node.level >= store::upper_node_cache::min_level) upper_new.emplace_back(node, h);
     }
     size = seq + 1;
     last_recorded = recorded;
@@ -608,7 +660,7 @@ boost::system::error_code ledger_impl::append_txn(std::span<const statement> bat
   // One checkpoint for the whole batch.
   std::string note;
   if (!fresh.empty()) {
-    auto root = crypto::tree_root(size, nodes);
+    auto root = crypto::tree_root(size, txn_nodes);
     if (!root) return root.error();
     auto signed_note = sign_checkpoint(size, *root);
     if (!signed_note) return signed_note.error();
@@ -624,7 +676,7 @@ boost::system::error_code ledger_impl::append_txn(std::span<const statement> bat
   }
 
   // Receipts, read through the write transaction (it sees the new nodes).
-  const store::caching_source cached(nodes);
+  const store::caching_source cached(txn_nodes);
   for (staged& st : fresh) {
     auto proof = crypto::inclusion_proof(st.rcpt.seq, size, cached);
     if (!proof) return proof.error();
@@ -645,6 +697,7 @@ boost::system::error_code ledger_impl::append_txn(std::span<const statement> bat
 
   if (fresh.empty()) return {};  // nothing new: the transaction aborts
   if (auto c = t->commit(); !c) return c.error();
+  upper_.add(upper_new);
   size_.store(size, std::memory_order_release);
   return {};
 }
@@ -787,7 +840,7 @@ result<std::vector<hash>> ledger_impl::inclusion_proof(std::uint64_t seq,
   if (size > tree_size() || seq >= size) return errc::invalid_argument;
   auto r = begin_read();
   if (!r) return r.error();
-  return crypto::inclusion_proof(seq, size, store::node_source(r->txn(), dbs_[db::nodes]));
+  return crypto::inclusion_proof(seq, size, nodes(r->txn()));
 }
 
 result<std::vector<hash>> ledger_impl::consistency_proof(std::uint64_t from,
@@ -796,7 +849,7 @@ result<std::vector<hash>> ledger_impl::consistency_proof(std::uint64_t from,
   if (from == 0) return std::vector<hash>{};  // the empty tree is a prefix of every tree
   auto r = begin_read();
   if (!r) return r.error();
-  return crypto::consistency_proof(from, to, store::node_source(r->txn(), dbs_[db::nodes]));
+  return crypto::consistency_proof(from, to, nodes(r->txn()));
 }
 
 result<bytes> ledger_impl::read_tile(const crypto::tile& t) const {
@@ -858,8 +911,7 @@ result<bytes> ledger_impl::read_tile(const crypto::tile& t) const {
 result<receipt> ledger_impl::receipt_for(std::uint64_t seq) const {
   auto r = begin_read();
   if (!r) return r.error();
-  const store::node_source nodes(r->txn(), dbs_[db::nodes]);
-  return store::load_receipt(r->txn(), dbs_, seq, nodes);
+  return store::load_receipt(r->txn(), dbs_, seq, nodes(r->txn()));
 }
 
 }  // namespace

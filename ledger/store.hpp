@@ -9,6 +9,8 @@
 
 #include <array>
 #include <optional>
+#include <shared_mutex>
+#include <vector>
 #include <string_view>
 #include <unordered_map>
 
@@ -30,17 +32,43 @@ struct dbs {
 [[nodiscard]] result<std::uint64_t> meta_u64(const lmdb::txn& t, const dbs& d,
                                              std::string_view key);
 
+// The committed nodes of levels >= min_level (the hashes of the level >= 1
+// tiles), in memory: about n/128 hashes (n/4 bytes) for n leaves, and they
+// never change once complete. Proofs read their upper levels from here
+// instead of LMDB. Thread-safe: readers share, the writer appends after
+// each commit.
+class upper_node_cache {
+ public:
+  static constexpr unsigned min_level = 8;
+
+  // Sets out[i] and hit[i] = 1 for every cached ids[i] (one lock).
+  void lookup(std::span<const crypto::node_id> ids, std::span<crypto::hash> out,
+              std::span<unsigned char> hit) const;
+  // Appends committed nodes; a node that does not extend its level by
+  // exactly one is ignored (it is then read from LMDB).
+  void add(std::span<const std::pair<crypto::node_id, crypto::hash>> nodes);
+  // Loads every stored node of level >= min_level (at open).
+  [[nodiscard]] result<void> load(const lmdb::txn& t, MDB_dbi nodes);
+
+ private:
+  mutable std::shared_mutex mu_;
+  std::array<std::vector<crypto::hash>, 64> levels_;
+};
+
 // Reads stored subtree hashes through one transaction (a write transaction
-// sees the nodes it has added). Missing node: not_found.
+// sees the nodes it has added), consulting `cache` first if given. Missing
+// node: not_found.
 class node_source final : public crypto::hash_source {
  public:
-  node_source(const lmdb::txn& t, MDB_dbi nodes) : txn_(t), nodes_(nodes) {}
+  node_source(const lmdb::txn& t, MDB_dbi nodes, const upper_node_cache* cache = nullptr)
+      : txn_(t), nodes_(nodes), cache_(cache) {}
   [[nodiscard]] result<void> read(std::span<const crypto::node_id> ids,
                                   std::span<crypto::hash> out) const override;
 
  private:
   const lmdb::txn& txn_;
   MDB_dbi nodes_;
+  const upper_node_cache* cache_;
 };
 
 // Remembers every node read through `base` (receipts of one batch share

@@ -150,6 +150,20 @@ BOOST_AUTO_TEST_CASE(every_tile_and_bundle_equals_the_independent_computation) {
     BOOST_REQUIRE(root);
     BOOST_TEST((*root == ref.root(size)));
   }
+  // After a reopen (upper levels reloaded into memory) proofs still verify.
+  l.reset();
+  l = open_or_fail(o);
+  const crypto::hash root = ref.root(size);
+  auto reopened_root = crypto::tree_root(size, l->hashes());
+  BOOST_REQUIRE(reopened_root);
+  BOOST_TEST((*reopened_root == root));
+  for (std::uint64_t seq : {std::uint64_t{0}, std::uint64_t{65535}, std::uint64_t{66299}}) {
+    auto proof = l->inclusion_proof(seq, size);
+    BOOST_REQUIRE(proof);
+    BOOST_TEST(crypto::verify_inclusion(seq, size, ref.leaves[seq], *proof, root).has_value());
+  }
+  append_cheap(*l, ref, rng, 300, 300);
+  check_all_tiles(*l, ref, l->tree_size());
 }
 
 BOOST_AUTO_TEST_CASE(inclusion_and_consistency_proofs_verify_between_many_sizes) {

@@ -1,0 +1,237 @@
+// Ledger benchmark (not run in CI). Figures for docs/performance.md:
+//  1. append with verification already done: batches of 256 statements of
+//     ~1 KiB, fsync per batch (sync=true): events/s, p50/p99 batch commit
+//     latency, bytes on disk per event against the statement size;
+//  2. inclusion proof generation at tree size 1,000,000 on one core.
+//
+// Usage: ledger_bench [--events N] [--no-sync] [--proof-tree N] [--proofs N] [--dir DIR]
+// DIR (default: a fresh directory under the system temp dir) is removed at
+// the end unless given.
+
+#include "ledger/ledger.hpp"
+
+#include "crypto/encoding.hpp"
+
+#include <sys/stat.h>
+#include <time.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <random>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace {
+
+using namespace vellum;
+using clock_type = std::chrono::steady_clock;
+
+std::string make_uuid(std::mt19937_64& rng) {
+  std::array<std::uint8_t, 16> b{};
+  for (auto& x : b) x = static_cast<std::uint8_t>(rng());
+  b[6] = static_cast<std::uint8_t>((b[6] & 0x0f) | 0x40);
+  b[8] = static_cast<std::uint8_t>((b[8] & 0x3f) | 0x80);
+  const std::string h = crypto::hex_encode(b);
+  return h.substr(0, 8) + "-" + h.substr(8, 4) + "-" + h.substr(12, 4) + "-" + h.substr(16, 4) +
+         "-" + h.substr(20, 12);
+}
+
+// A statement of `size` bytes of compact-JWS shape (already "verified").
+ledger::statement make_statement(std::mt19937_64& rng, std::size_t i, std::size_t size) {
+  ledger::statement s;
+  s.event_id = make_uuid(rng);
+  s.kid = "emr-1";
+  s.stream = "patient-" + std::to_string(i % 1000);
+  s.type = "therapy.note";
+  const std::string header = "eyJhbGciOiJFZERTQSIsImtpZCI6ImVtci0xIn0";
+  const std::string sig(86, 'S');
+  const std::size_t payload = size > header.size() + sig.size() + 2
+                                  ? size - header.size() - sig.size() - 2
+                                  : 16;
+  std::string body(payload, 'A');
+  for (std::size_t k = 0; k < body.size(); k += 7) body[k] = static_cast<char>('a' + rng() % 26);
+  s.jws = header + "." + body + "." + sig;
+  return s;
+}
+
+std::unique_ptr<ledger::ledger> open_ledger(const std::string& dir, bool sync) {
+  ledger::options o;
+  o.data_dir = dir;
+  o.sync = sync;
+  std::string why;
+  auto l = ledger::ledger::open(o, &why);
+  if (!l) {
+    std::fprintf(stderr, "cannot open %s: %s\n", dir.c_str(), why.c_str());
+    std::exit(1);
+  }
+  return std::move(*l);
+}
+
+// CPU time of the calling thread: per-core figures that other processes on
+// a shared machine do not distort.
+double thread_cpu_seconds() {
+  timespec ts{};
+  ::clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
+}
+
+double percentile(std::vector<double> v, double p) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  const auto idx = static_cast<std::size_t>(p * static_cast<double>(v.size() - 1));
+  return v[idx];
+}
+
+std::uint64_t allocated_bytes(const std::string& path) {
+  struct stat st{};
+  if (::stat(path.c_str(), &st) != 0) return 0;
+  return static_cast<std::uint64_t>(st.st_blocks) * 512;
+}
+
+void bench_append(const std::string& dir, std::uint64_t events, std::size_t statement_size,
+                  bool sync) {
+  auto l = open_ledger(dir, sync);
+  std::mt19937_64 rng(1);
+  constexpr std::size_t batch_size = 256;
+  std::vector<std::vector<ledger::statement>> batches;
+  for (std::uint64_t i = 0; i < events;) {
+    std::vector<ledger::statement> b;
+    for (; b.size() < batch_size && i < events; ++i) b.push_back(make_statement(rng, i, statement_size));
+    batches.push_back(std::move(b));
+  }
+  std::vector<double> latencies_ms;
+  latencies_ms.reserve(batches.size());
+  const auto start = clock_type::now();
+  const double cpu_start = thread_cpu_seconds();
+  for (const auto& b : batches) {
+    const auto t0 = clock_type::now();
+    auto out = l->append(b);
+    const auto t1 = clock_type::now();
+    for (const auto& o : out) {
+      if (o.error) {
+        std::fprintf(stderr, "append failed: %s\n", o.error.message().c_str());
+        std::exit(1);
+      }
+    }
+    latencies_ms.push_back(std::chrono::duration<double, std::milli>(t1 - t0).count());
+  }
+  const double seconds = std::chrono::duration<double>(clock_type::now() - start).count();
+  const double cpu = thread_cpu_seconds() - cpu_start;
+  const std::uint64_t file = std::filesystem::file_size(dir + "/data.mdb");
+  const std::uint64_t allocated = allocated_bytes(dir + "/data.mdb");
+  const double n = static_cast<double>(events);
+  std::printf("append: %llu events of %zu-byte statements in batches of %zu, %s\n",
+              static_cast<unsigned long long>(events), statement_size, batch_size,
+              sync ? "fsync per batch" : "no fsync (--no-sync)");
+  std::printf("  throughput          %.0f events/s (%.2f s wall, %.2f s CPU: %.0f events per "
+              "CPU second)\n",
+              n / seconds, seconds, cpu, n / cpu);
+  std::printf("  batch commit        p50 %.2f ms, p99 %.2f ms, max %.2f ms\n",
+              percentile(latencies_ms, 0.50), percentile(latencies_ms, 0.99),
+              percentile(latencies_ms, 1.0));
+  std::printf("  on disk per event   %.0f bytes (file) / %.0f bytes (allocated), statement %zu "
+              "bytes: x%.2f\n",
+              static_cast<double>(file) / n, static_cast<double>(allocated) / n, statement_size,
+              static_cast<double>(allocated) / n / static_cast<double>(statement_size));
+}
+
+void bench_proofs(const std::string& dir, std::uint64_t tree, std::uint64_t proofs) {
+  auto l = open_ledger(dir, false);
+  std::mt19937_64 rng(2);
+  const auto fill_start = clock_type::now();
+  while (l->tree_size() < tree) {
+    std::vector<ledger::statement> b;
+    const std::uint64_t base = l->tree_size();
+    for (std::uint64_t i = 0; i < 4096 && base + i < tree; ++i) {
+      b.push_back(make_statement(rng, base + i, 64));
+    }
+    for (const auto& o : l->append(b)) {
+      if (o.error) {
+        std::fprintf(stderr, "append failed: %s\n", o.error.message().c_str());
+        std::exit(1);
+      }
+    }
+  }
+  const double fill = std::chrono::duration<double>(clock_type::now() - fill_start).count();
+  std::vector<std::uint64_t> seqs(proofs);
+  for (auto& s : seqs) s = rng() % tree;
+  std::size_t hashes = 0;
+  const auto start = clock_type::now();
+  const double cpu_start = thread_cpu_seconds();
+  for (std::uint64_t s : seqs) {
+    auto p = l->inclusion_proof(s, tree);
+    if (!p) {
+      std::fprintf(stderr, "proof failed: %s\n", p.error().message().c_str());
+      std::exit(1);
+    }
+    hashes += p->size();
+  }
+  const double cpu = thread_cpu_seconds() - cpu_start;
+  const double seconds = std::chrono::duration<double>(clock_type::now() - start).count();
+  std::printf("inclusion proofs at tree size %llu (filled in %.1f s, sync off)\n",
+              static_cast<unsigned long long>(tree), fill);
+  std::printf("  one core            %.0f proofs/s of CPU time, %.0f proofs/s wall "
+              "(%llu proofs, %.1f hashes each)\n",
+              static_cast<double>(proofs) / cpu, static_cast<double>(proofs) / seconds,
+              static_cast<unsigned long long>(proofs),
+              static_cast<double>(hashes) / static_cast<double>(proofs));
+}
+
+std::uint64_t parse_number(const char* flag, const char* text) {
+  char* end = nullptr;
+  const unsigned long long v = std::strtoull(text, &end, 10);
+  if (end == text || *end != '\0') {
+    std::fprintf(stderr, "%s wants a number, got \"%s\"\n", flag, text);
+    std::exit(2);
+  }
+  return v;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::uint64_t events = 100'000;
+  std::uint64_t tree = 1'000'000;
+  std::uint64_t proofs = 200'000;
+  std::string dir;
+  bool sync = true;
+  for (int i = 1; i < argc; ++i) {
+    const std::string_view arg = argv[i];
+    if (arg == "--no-sync") {
+      sync = false;
+      continue;
+    }
+    if (i + 1 >= argc) {
+      std::fprintf(stderr, "usage: %s [--events N] [--no-sync] [--proof-tree N] [--proofs N] [--dir DIR]\n",
+                   argv[0]);
+      return 2;
+    }
+    const char* value = argv[++i];
+    if (arg == "--events") {
+      events = parse_number("--events", value);
+    } else if (arg == "--proof-tree") {
+      tree = parse_number("--proof-tree", value);
+    } else if (arg == "--proofs") {
+      proofs = parse_number("--proofs", value);
+    } else if (arg == "--dir") {
+      dir = value;
+    } else {
+      std::fprintf(stderr, "unknown option %s\n", argv[i - 1]);
+      return 2;
+    }
+  }
+  const bool temporary = dir.empty();
+  if (temporary) {
+    dir = (std::filesystem::temp_directory_path() /
+           ("vellum-bench-" + std::to_string(std::random_device{}())))
+              .string();
+  }
+  if (events > 0) bench_append(dir + "/append", events, 1024, sync);
+  if (tree > 0 && proofs > 0) bench_proofs(dir + "/proofs", tree, proofs);
+  if (temporary) std::filesystem::remove_all(dir);
+  return 0;
+}
