@@ -282,7 +282,7 @@ result<export_summary> write_export(const ledger& l, const export_request& req, 
         }
         if (auto w = out.line(line); !w) return w;
         pos = e.seq + 1;
-        if (++summary.events % page_size == 0) report(pos);
+        if (++summary.events % 64 == 0) report(pos);
         return {};
       });
       !r)

@@ -26,12 +26,12 @@ namespace vellum::ledger {
 //   from_time_us + to_time_us   the events with from <= recorded_at < to (µs since
 //                               the epoch), with a fence leaf on each side.
 struct export_selection {
-  std::optional<std::string> stream;
-  std::optional<std::string> prefix;
-  std::optional<std::uint64_t> from_seq;
-  std::optional<std::uint64_t> to_seq;
-  std::optional<std::uint64_t> from_time_us;
-  std::optional<std::uint64_t> to_time_us;
+  std::optional<std::string> stream{};
+  std::optional<std::string> prefix{};
+  std::optional<std::uint64_t> from_seq{};
+  std::optional<std::uint64_t> to_seq{};
+  std::optional<std::uint64_t> from_time_us{};
+  std::optional<std::uint64_t> to_time_us{};
 };
 
 struct export_progress {
@@ -52,7 +52,7 @@ struct export_request {
   // each kid that signed an exported (not erased) event. Keys are written
   // in canonical PEM.
   std::function<std::optional<std::string>(std::string_view kid)> key_pem;
-  // Called now and then (every few hundred events) on the calling thread.
+  // Called every 64 events and at the end, on the calling thread.
   std::function<void(const export_progress&)> progress;
 };
 
