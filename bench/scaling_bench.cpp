@@ -1,0 +1,392 @@
+// Scaling benchmark (not run in CI; scripts/bench runs it). The curve asked
+// for in the CLI/benchmarks issue: how the cost of the log grows with its
+// size. One log is grown through the ledger API to 10^4, 10^5, 10^6 (and
+// 10^7 with --full) events; at each size:
+//   - append throughput: batches of 256 statements of ~1 KiB, sync on (one
+//     fsync per batch, as vellumd runs), events/s and p50/p99 batch commit;
+//   - inclusion proof latency through the ledger API at the current size
+//     (random seqs, one thread): p50/p99 and proofs/s;
+//   - bytes on disk per event (allocated blocks of data.mdb, as du counts
+//     them, divided by the tree size) against the statement size.
+// The first size's figures are the bound the later ones are divided by
+// (same run, same machine): a ratio near 1.0 means the cost does not grow.
+//
+// Growing between sizes uses sync off and batches of 1024 (it is not what
+// is measured). Time-boxed: a size whose projected growth does not fit in
+// --budget seconds is skipped and reported as such.
+//
+// Usage: scaling_bench [--full] [--sizes N,N,...] [--budget S]
+//                      [--batches N] [--proofs N] [--dir DIR] [--json FILE]
+//                      [--keep]
+
+#include "crypto/encoding.hpp"
+#include "ledger/ledger.hpp"
+
+#include <boost/json.hpp>
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cerrno>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <random>
+#include <sstream>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace {
+
+namespace fs = std::filesystem;
+namespace json = boost::json;
+using steady = std::chrono::steady_clock;
+using namespace vellum;
+
+[[noreturn]] void die(const std::string& msg) {
+  throw std::runtime_error(msg);
+}
+
+struct options {
+  std::vector<std::uint64_t> sizes{10000, 100000, 1000000};
+  double budget_s = 600;        // growth + measurement, all sizes together
+  std::size_t batches = 100;    // measured batches of 256 per size
+  std::size_t proofs = 20000;   // measured proofs per size
+  std::string dir;              // default: a fresh temporary directory
+  std::string json_file;
+  bool keep = false;
+};
+
+std::uint64_t parse_count(std::string_view text, std::string_view flag) {
+  std::uint64_t v = 0;
+  for (char c : text) {
+    if (c < '0' || c > '9') die(std::string(flag) + ": needs positive integers");
+    v = v * 10 + static_cast<std::uint64_t>(c - '0');
+  }
+  if (text.empty() || v == 0) die(std::string(flag) + ": needs positive integers");
+  return v;
+}
+
+options parse_options(int argc, char** argv) {
+  options o;
+  for (int i = 1; i < argc; ++i) {
+    const std::string_view arg = argv[i];
+    auto value = [&]() -> std::string_view {
+      if (i + 1 >= argc) die(std::string(arg) + ": missing value");
+      return argv[++i];
+    };
+    if (arg == "--help" || arg == "-h") {
+      std::printf(
+          "usage: %s [--full] [--sizes N,N,...] [--budget S] [--batches N] [--proofs N]\n"
+          "       [--dir DIR] [--json FILE] [--keep]\n"
+          "Grows one log to each size (default 10^4,10^5,10^6; --full adds 10^7) and measures\n"
+          "append throughput (batches of 256, sync on), inclusion proof latency and bytes on disk.\n",
+          argv[0]);
+      std::exit(0);
+    } else if (arg == "--full") {
+      o.sizes = {10000, 100000, 1000000, 10000000};
+    } else if (arg == "--sizes") {
+      o.sizes.clear();
+      std::string_view list = value();
+      while (!list.empty()) {
+        const auto comma = list.find(',');
+        o.sizes.push_back(parse_count(list.substr(0, comma), "--sizes"));
+        list = comma == std::string_view::npos ? std::string_view{} : list.substr(comma + 1);
+      }
+      if (!std::is_sorted(o.sizes.begin(), o.sizes.end())) die("--sizes: must be increasing");
+    } else if (arg == "--budget") {
+      o.budget_s = static_cast<double>(parse_count(value(), "--budget"));
+    } else if (arg == "--batches") {
+      o.batches = parse_count(value(), "--batches");
+    } else if (arg == "--proofs") {
+      o.proofs = parse_count(value(), "--proofs");
+    } else if (arg == "--dir") {
+      o.dir = value();
+    } else if (arg == "--json") {
+      o.json_file = value();
+    } else if (arg == "--keep") {
+      o.keep = true;
+    } else {
+      die("unknown option " + std::string(arg));
+    }
+  }
+  if (o.sizes.empty()) die("--sizes: empty");
+  return o;
+}
+
+double percentile_ms(std::vector<std::uint32_t> us, double p) {
+  if (us.empty()) return 0;
+  const auto rank = static_cast<std::size_t>(std::ceil(p / 100.0 * static_cast<double>(us.size())));
+  const std::size_t index = std::min(us.size() - 1, rank == 0 ? 0 : rank - 1);
+  std::nth_element(us.begin(), us.begin() + static_cast<std::ptrdiff_t>(index), us.end());
+  return us[index] / 1000.0;
+}
+
+std::uint32_t micros_since(steady::time_point t0) {
+  return static_cast<std::uint32_t>(
+      std::chrono::duration_cast<std::chrono::microseconds>(steady::now() - t0).count());
+}
+
+// Statements of compact-JWS shape, ~1 KiB, over 1,000 streams; the ledger
+// stores what it is given (signatures are checked before it, in vellumd).
+class statement_maker {
+ public:
+  ledger::statement next() {
+    const std::uint64_t n = counter_++;
+    ledger::statement s;
+    char id[40];
+    std::snprintf(id, sizeof id, "%08x-%04x-4%03x-8%03x-%012llx", static_cast<unsigned>(n >> 32),
+                  static_cast<unsigned>((n >> 16) & 0xffff), static_cast<unsigned>(n & 0xfff), 0x5cau,
+                  static_cast<unsigned long long>(n));
+    s.event_id = id;
+    s.kid = "bench-ehr";
+    s.stream = "therapy-" + std::to_string(n % 1000);
+    s.type = "SessionDocumented";
+    const std::string payload = "{\"event_id\":\"" + s.event_id + "\",\"stream\":\"" + s.stream +
+                                "\",\"type\":\"SessionDocumented\",\"expected_revision\":\"any\",\"data\":{\"note\":\"" +
+                                filler_ + "\"}}";
+    s.jws = "eyJhbGciOiJFZERTQSIsImtpZCI6ImJlbmNoLWVociJ9." + crypto::base64url_encode(crypto::as_bytes(payload)) +
+            "." + std::string(86, 'S');
+    return s;
+  }
+
+ private:
+  std::uint64_t counter_ = 0;
+  std::string filler_ = std::string(560, 'x');
+};
+
+std::unique_ptr<ledger::ledger> open_ledger(const std::string& dir, bool sync) {
+  ledger::options lo;
+  lo.data_dir = dir;
+  lo.sync = sync;
+  std::string why;
+  auto opened = ledger::ledger::open(lo, &why);
+  if (!opened) die("ledger open " + dir + ": " + why);
+  return std::move(*opened);
+}
+
+// Appends `count` statements in batches of `batch`; returns each batch's
+// commit latency in µs.
+std::vector<std::uint32_t> append_n(ledger::ledger& led, statement_maker& make, std::uint64_t count,
+                                    std::size_t batch) {
+  std::vector<std::uint32_t> latencies;
+  std::vector<ledger::statement> b;
+  for (std::uint64_t done = 0; done < count;) {
+    b.clear();
+    for (; done < count && b.size() < batch; ++done) b.push_back(make.next());
+    const auto t0 = steady::now();
+    const auto outcomes = led.append(b);
+    latencies.push_back(micros_since(t0));
+    for (const auto& o : outcomes)
+      if (o.error) die("append failed: " + o.error.message());
+  }
+  return latencies;
+}
+
+struct disk_usage {
+  std::uint64_t allocated = 0;  // st_blocks * 512 (what du counts)
+  std::uint64_t apparent = 0;   // st_size
+};
+
+disk_usage data_mdb_usage(const std::string& dir) {
+  struct stat st {};
+  const std::string path = dir + "/data.mdb";
+  if (::stat(path.c_str(), &st) != 0) die("stat " + path + ": " + std::strerror(errno));
+  return {static_cast<std::uint64_t>(st.st_blocks) * 512, static_cast<std::uint64_t>(st.st_size)};
+}
+
+struct point {
+  std::uint64_t target = 0;
+  bool reached = false;
+  std::string skipped_because;
+  std::uint64_t tree_size = 0;        // size when the measurement started
+  std::uint64_t measured_events = 0;  // appended while measuring (sync on)
+  std::uint64_t size_after = 0;       // size the bytes on disk are divided by
+  double grow_s = 0, grow_eps = 0;
+  double append_eps = 0, commit_p50_ms = 0, commit_p99_ms = 0;
+  double proof_p50_ms = 0, proof_p99_ms = 0, proofs_per_s = 0;
+  double bytes_per_event = 0, apparent_bytes_per_event = 0;
+};
+
+int run(const options& opt) {
+  std::string dir = opt.dir;
+  const bool own_dir = dir.empty();
+  if (own_dir) {
+    std::string pattern = (fs::temp_directory_path() / "vellum-scaling-XXXXXX").string();
+    if (!::mkdtemp(pattern.data())) die("mkdtemp: " + std::string(std::strerror(errno)));
+    dir = pattern;
+  }
+  struct cleanup {
+    std::string path;
+    bool remove;
+    ~cleanup() {
+      std::error_code ec;
+      if (remove) fs::remove_all(path, ec);
+    }
+  } cleaner{dir, own_dir && !opt.keep};
+  const std::string data_dir = dir + "/data";
+
+  statement_maker make;
+  const std::size_t statement_bytes = statement_maker{}.next().jws.size();
+  std::printf("scaling_bench: sizes");
+  for (auto s : opt.sizes) std::printf(" %llu", static_cast<unsigned long long>(s));
+  std::printf(", up to %zu measured batches of 256 (sync on) and %zu proofs per size, statements of %zu bytes, budget %.0f s\n",
+              opt.batches, opt.proofs, statement_bytes, opt.budget_s);
+
+  const auto started = steady::now();
+  auto elapsed = [&] { return std::chrono::duration<double>(steady::now() - started).count(); };
+  std::vector<point> points;
+  std::uint64_t size = 0;
+  double grow_rate = 0;      // events/s of the last growth (sync off)
+  double measure_cost = 0;   // seconds the last measurement took
+  std::mt19937_64 rng(4711);
+
+  for (const auto target : opt.sizes) {
+    point pt;
+    pt.target = target;
+    const std::uint64_t to_grow = target > size ? target - size : 0;
+    if (grow_rate > 0) {
+      // Growth slows as the log grows; assume half the last rate.
+      const double projected = static_cast<double>(to_grow) / (grow_rate / 2) + measure_cost;
+      if (elapsed() + projected > opt.budget_s) {
+        char why[160];
+        std::snprintf(why, sizeof why, "projected %.0f s to grow and measure, %.0f s of the %.0f s budget left",
+                      projected, opt.budget_s - elapsed(), opt.budget_s);
+        pt.skipped_because = why;
+        std::printf("size %llu: skipped (%s)\n", static_cast<unsigned long long>(target), why);
+        points.push_back(pt);
+        continue;
+      }
+    }
+    {
+      auto led = open_ledger(data_dir, false);
+      const auto t0 = steady::now();
+      append_n(*led, make, to_grow, 1024);
+      pt.grow_s = std::chrono::duration<double>(steady::now() - t0).count();
+      if (to_grow > 0) pt.grow_eps = static_cast<double>(to_grow) / pt.grow_s;
+      if (to_grow >= 10000) grow_rate = pt.grow_eps;
+      size = led->tree_size();
+    }
+    const auto m0 = steady::now();
+    {
+      // Appends as vellumd does them: sync on, batches of 256, starting at
+      // this size (small sizes measure fewer batches so the window stays
+      // close to the size: at most about the size itself).
+      auto led = open_ledger(data_dir, true);
+      const std::uint64_t measured_at = led->tree_size();
+      pt.tree_size = measured_at;
+      const std::size_t batches =
+          std::min<std::size_t>(opt.batches, std::max<std::uint64_t>(20, measured_at / 256));
+      pt.measured_events = std::uint64_t{256} * batches;
+      const auto t0 = steady::now();
+      auto commits = append_n(*led, make, pt.measured_events, 256);
+      const double s = std::chrono::duration<double>(steady::now() - t0).count();
+      pt.append_eps = static_cast<double>(pt.measured_events) / s;
+      pt.commit_p50_ms = percentile_ms(commits, 50);
+      pt.commit_p99_ms = percentile_ms(commits, 99);
+      size = led->tree_size();
+
+      // Inclusion proofs at tree size `measured_at` (any size up to the
+      // current one is served), one thread, random seqs.
+      std::vector<std::uint32_t> proof_us;
+      proof_us.reserve(opt.proofs);
+      const auto p0 = steady::now();
+      for (std::size_t i = 0; i < opt.proofs; ++i) {
+        const auto t = steady::now();
+        auto p = led->inclusion_proof(rng() % measured_at, measured_at);
+        proof_us.push_back(micros_since(t));
+        if (!p) die("inclusion_proof: " + p.error().message());
+      }
+      pt.proofs_per_s = static_cast<double>(opt.proofs) / std::chrono::duration<double>(steady::now() - p0).count();
+      pt.proof_p50_ms = percentile_ms(proof_us, 50);
+      pt.proof_p99_ms = percentile_ms(proof_us, 99);
+    }
+    measure_cost = std::chrono::duration<double>(steady::now() - m0).count();
+    const auto du = data_mdb_usage(data_dir);
+    pt.size_after = size;
+    pt.bytes_per_event = static_cast<double>(du.allocated) / static_cast<double>(size);
+    pt.apparent_bytes_per_event = static_cast<double>(du.apparent) / static_cast<double>(size);
+    pt.reached = true;
+    std::printf(
+        "size %9llu: grew %.1f s (%.0f ev/s sync off) | append %.0f ev/s, commit p50 %.2f ms p99 %.2f ms | "
+        "proof p50 %.4f ms p99 %.4f ms (%.0f/s) | %.0f bytes/event on disk\n",
+        static_cast<unsigned long long>(pt.tree_size), pt.grow_s, pt.grow_eps, pt.append_eps, pt.commit_p50_ms,
+        pt.commit_p99_ms, pt.proof_p50_ms, pt.proof_p99_ms, pt.proofs_per_s, pt.bytes_per_event);
+    std::fflush(stdout);
+    points.push_back(pt);
+  }
+
+  // The first measured size is the bound for the later ones.
+  const point* base = nullptr;
+  for (const auto& p : points)
+    if (p.reached) {
+      base = &p;
+      break;
+    }
+  if (!base) die("no size was reached");
+  std::printf("\nresults (bound: the first size, %llu events, measured in this run):\n",
+              static_cast<unsigned long long>(base->tree_size));
+  std::printf("  %10s %12s %8s %10s %10s %10s %10s %8s %12s %8s\n", "tree size", "append ev/s", "ratio",
+              "commit p99", "proof p50", "proof p99", "proofs/s", "ratio", "bytes/event", "÷ stmt");
+  json::array out_points;
+  for (const auto& p : points) {
+    if (!p.reached) {
+      std::printf("  %10llu skipped: %s\n", static_cast<unsigned long long>(p.target), p.skipped_because.c_str());
+      out_points.push_back({{"target", p.target}, {"reached", false}, {"skipped_because", p.skipped_because}});
+      continue;
+    }
+    std::printf("  %10llu %12.0f %8.3f %8.2fms %8.4fms %8.4fms %10.0f %8.3f %12.0f %8.2f\n",
+                static_cast<unsigned long long>(p.tree_size), p.append_eps, p.append_eps / base->append_eps,
+                p.commit_p99_ms, p.proof_p50_ms, p.proof_p99_ms, p.proofs_per_s, p.proofs_per_s / base->proofs_per_s,
+                p.bytes_per_event, p.bytes_per_event / static_cast<double>(statement_bytes));
+    out_points.push_back({{"target", p.target},
+                          {"reached", true},
+                          {"tree_size", p.tree_size},
+                          {"measured_appends", p.measured_events},
+                          {"size_for_bytes_per_event", p.size_after},
+                          {"grow_seconds", p.grow_s},
+                          {"grow_events_per_s_sync_off", p.grow_eps},
+                          {"append_events_per_s", p.append_eps},
+                          {"append_ratio_vs_first", p.append_eps / base->append_eps},
+                          {"commit_p50_ms", p.commit_p50_ms},
+                          {"commit_p99_ms", p.commit_p99_ms},
+                          {"proof_p50_ms", p.proof_p50_ms},
+                          {"proof_p99_ms", p.proof_p99_ms},
+                          {"proofs_per_s", p.proofs_per_s},
+                          {"proofs_ratio_vs_first", p.proofs_per_s / base->proofs_per_s},
+                          {"bytes_per_event", p.bytes_per_event},
+                          {"apparent_bytes_per_event", p.apparent_bytes_per_event},
+                          {"bytes_per_event_over_statement", p.bytes_per_event / static_cast<double>(statement_bytes)}});
+  }
+  if (!opt.json_file.empty()) {
+    json::object out{{"bench", "scaling_bench"}, {"clean", true}};
+    out["setup"] = {{"statement_bytes", statement_bytes},
+                    {"measured_batches", opt.batches},
+                    {"batch_size", 256},
+                    {"proofs", opt.proofs},
+                    {"budget_s", opt.budget_s},
+                    {"elapsed_s", elapsed()}};
+    out["points"] = std::move(out_points);
+    std::ofstream(opt.json_file) << json::serialize(out) << "\n";
+  }
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    return run(parse_options(argc, argv));
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "scaling_bench: %s\n", e.what());
+    return 2;
+  }
+}
