@@ -9,6 +9,7 @@
 #include <boost/beast/ssl.hpp>
 
 #include <iostream>
+#include <vector>
 
 namespace vellum::cli {
 
@@ -248,6 +249,41 @@ result<int> http_client::stream(std::string_view target, std::string_view accept
   });
   impl_->close();
   if (ec && ec != http::error::end_of_stream && ec != asio::error::eof) return ec;
+  return status;
+}
+
+result<int> http_client::download(std::string_view target, std::string_view accept,
+                                  const std::function<bool(int, std::string_view)>& on_chunk) {
+  if (auto ec = impl_->connect()) return ec;
+  auto req = impl_->make_request("GET", target, {}, {});
+  req.set(http::field::accept, accept);
+  beast::error_code ec;
+  http::response_parser<http::buffer_body> parser;
+  parser.body_limit(boost::none);
+  int status = 0;
+  impl_->with_stream([&](auto& s) {
+    impl_->lowest().expires_after(impl_->timeout);
+    http::write(s, req, ec);
+    if (ec) return 0;
+    http::read_header(s, impl_->buffer, parser, ec);
+    if (ec) return 0;
+    status = static_cast<int>(parser.get().result_int());
+    std::vector<char> buf(std::size_t{1} << 16);
+    while (!parser.is_done()) {
+      parser.get().body().data = buf.data();
+      parser.get().body().size = buf.size();
+      impl_->lowest().expires_after(impl_->timeout);  // a stalled server fails, a slow one does not
+      http::read(s, impl_->buffer, parser, ec);
+      if (ec == http::error::need_buffer) ec = {};
+      if (ec) break;
+      const std::size_t got = buf.size() - parser.get().body().size;
+      if (got && !on_chunk(status, std::string_view(buf.data(), got))) break;
+    }
+    return 0;
+  });
+  const bool complete = parser.is_done();
+  impl_->close();
+  if (ec && !complete) return ec;
   return status;
 }
 

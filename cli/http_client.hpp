@@ -62,6 +62,15 @@ class http_client {
                                    const std::function<bool(std::string_view)>& on_chunk,
                                    std::string_view last_event_id = {});
 
+  // GET whose (possibly very large) body is handed to `on_chunk` as it
+  // arrives, with the response status, without buffering it (vellum export).
+  // Every read must make progress within the client's timeout. Returns the
+  // status once the whole body arrived; transport errors (including a body
+  // cut short) as errors; stops early, returning the status, when on_chunk
+  // returns false.
+  [[nodiscard]] result<int> download(std::string_view target, std::string_view accept,
+                                     const std::function<bool(int status, std::string_view chunk)>& on_chunk);
+
   const server_url& url() const { return url_; }
 
  private:

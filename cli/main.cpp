@@ -24,6 +24,8 @@ const char* usage_text =
     "  log         the log's origin, verifier key and size (--verifier-key: the key only)\n"
     "  checkpoint  fetch the latest signed checkpoint\n"
     "  proof       fetch an inclusion or consistency proof (for vellum-verify)\n"
+    "  export      fetch a sealed export (stream, prefix, seq or time range) into a file\n"
+    "              that vellum-verify bundle checks offline\n"
     "administration (on the server's machine):\n"
     "  fsck DATA_DIR          re-derive and check every leaf, tile, index and the root\n"
     "  backup DATA_DIR DEST   consistent hot copy of a live data directory, verified\n"
@@ -54,7 +56,7 @@ int main(int argc, char** argv) {
   static constexpr entry commands[] = {{"keygen", cmd_keygen},         {"submit", cmd_submit},
                                        {"read", cmd_read},             {"tail", cmd_tail},
                                        {"checkpoint", cmd_checkpoint}, {"proof", cmd_proof},
-                                       {"log", cmd_log},
+                                       {"log", cmd_log},               {"export", cmd_export},
                                        {"fsck", cmd_fsck},             {"backup", cmd_backup}};
   for (const auto& c : commands) {
     if (c.name != cmd) continue;
