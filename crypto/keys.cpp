@@ -579,8 +579,9 @@ bool fsync_directory(const std::string& dir) {
 
 result<void> write_file_atomic(const std::string& path, std::string_view data, unsigned mode) {
   const std::filesystem::path target(path);
-  std::string dir = target.parent_path().string();
-  if (dir.empty()) dir = ".";
+  // (Built from a path, not assigned from a literal: GCC 12's -Wrestrict
+  // misfires on `dir = "."` at -O3.)
+  const std::string dir = target.has_parent_path() ? target.parent_path().string() : std::string(1, '.');
   // mkstemp creates the file with mode 0600, so a private key is never
   // readable by others, not even while it is being written.
   std::string temp = path + ".tmp.XXXXXX";
