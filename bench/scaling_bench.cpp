@@ -366,8 +366,33 @@ int run(const options& opt) {
                           {"apparent_bytes_per_event", p.apparent_bytes_per_event},
                           {"bytes_per_event_over_statement", p.bytes_per_event / static_cast<double>(statement_bytes)}});
   }
+  // The same figures in the suite's common shape (what, value, bound, ratio).
+  json::array figures;
+  auto add = [&figures](std::string id, std::string what, double value, std::string_view unit) -> json::object& {
+    figures.push_back(json::object{{"id", id}, {"what", what}, {"value", value}, {"unit", unit}});
+    return figures.back().as_object();
+  };
+  auto bounded = [](json::object& f, std::string what, double bound) {
+    f["bound"] = {{"what", what}, {"value", bound}};
+    f["ratio"] = f["value"].as_double() / bound;
+  };
+  const std::string first = std::to_string(base->tree_size);
+  for (const auto& p : points) {
+    if (!p.reached) continue;
+    const std::string at = std::to_string(p.tree_size);
+    bounded(add("scaling_append_" + at, "size " + at + ": append, batches of 256, sync on", p.append_eps, "events/s"),
+            "same at size " + first, base->append_eps);
+    add("scaling_commit_p99_" + at, "size " + at + ": batch commit p99", p.commit_p99_ms, "ms");
+    add("scaling_proof_p50_" + at, "size " + at + ": inclusion proof p50", p.proof_p50_ms, "ms");
+    add("scaling_proof_p99_" + at, "size " + at + ": inclusion proof p99", p.proof_p99_ms, "ms");
+    bounded(add("scaling_proofs_" + at, "size " + at + ": inclusion proofs, 1 thread", p.proofs_per_s, "proofs/s"),
+            "same at size " + first, base->proofs_per_s);
+    bounded(add("scaling_bytes_" + at, "size " + at + ": bytes on disk per event", p.bytes_per_event, "bytes"),
+            "statement size", static_cast<double>(statement_bytes));
+  }
   if (!opt.json_file.empty()) {
     json::object out{{"bench", "scaling_bench"}, {"clean", true}};
+    out["figures"] = std::move(figures);
     out["setup"] = {{"statement_bytes", statement_bytes},
                     {"measured_batches", opt.batches},
                     {"batch_size", 256},

@@ -74,7 +74,12 @@ if [ -n "$out" ]; then
   cat >"$out" <<JSON
 {"bench":"pg_baseline","clean":$chain_ok,"postgresql_version":"$version","synchronous_commit":"$sync",
  "clients":$clients,"pgbench_threads":$jobs,"rows":$rows,"rows_per_s":${tps:-0},"latency_avg_ms":${latency:-0},
- "failed_transactions":${failed:-0},"chain_ok":$chain_ok,"bytes_per_row":$bytes_per_row,"payload_bytes":$payload_bytes}
+ "failed_transactions":${failed:-0},"chain_ok":$chain_ok,"bytes_per_row":$bytes_per_row,"payload_bytes":$payload_bytes,
+ "figures":[
+  {"id":"pg_rows_per_s","what":"PostgreSQL hash-chained inserts, $clients connections, synchronous_commit on","value":${tps:-0},"unit":"rows/s"},
+  {"id":"pg_latency_avg_ms","what":"PostgreSQL insert latency, average","value":${latency:-0},"unit":"ms"},
+  {"id":"pg_bytes_per_row","what":"PostgreSQL bytes on disk per row (table, indexes, TOAST)","value":$bytes_per_row,"unit":"bytes",
+   "bound":{"what":"JSON payload size","value":$payload_bytes},"ratio":$(awk -v a="$bytes_per_row" -v b="$payload_bytes" 'BEGIN { printf "%.4f", (b > 0 ? a / b : 0) }')}]}
 JSON
 fi
 [ "$chain_ok" = true ]
