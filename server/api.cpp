@@ -549,12 +549,19 @@ response api::append_one(const request& req, std::function<void(response)>& done
   auto v = validate_statement(body, *creds, clock_());
   if (!v) return error_response(v.error);
   auto received = req.received;
-  auto sub = sequencer_.submit(std::move(*v.stmt), [this, done, received](ledger::append_outcome o) {
+  auto finish = [this, done, received](const ledger::append_outcome& o) {
     auto r = outcome_response(o);
     r.route = "POST /v1/events";
     metrics_.observe_append_latency(
         std::chrono::duration<double>(std::chrono::steady_clock::now() - received).count());
     done(std::move(r));
+  };
+  auto sub = sequencer_.submit(std::move(*v.stmt), [finish, hop = req.run_on_io](ledger::append_outcome o) {
+    // Keep the single sequencer thread free of per-event JSON work.
+    if (hop)
+      hop([finish, o = std::move(o)] { finish(o); });
+    else
+      finish(o);
   });
   if (!sub) return error_response(sub.error(), sub.error() == ledger::errc::overloaded
                                                    ? "the sequencer queue is full; retry later"
@@ -562,6 +569,25 @@ response api::append_one(const request& req, std::function<void(response)>& done
   async = true;
   return {};
 }
+
+namespace {
+
+// One batch line's result from its append outcome.
+template <class Complete>
+void complete_batch_entry(const Complete& complete_one, std::size_t i, const ledger::append_outcome& o) {
+  json::object entry;
+  entry["index"] = i;
+  if (o.error) {
+    entry["status"] = classify(o.error).status;
+    entry["error"] = append_error_json(o);
+  } else {
+    entry["status"] = o.duplicate ? 200 : 201;
+    entry["receipt"] = o.rcpt.to_json();
+  }
+  complete_one(i, std::move(entry));
+}
+
+}  // namespace
 
 response api::append_batch(const request& req, std::function<void(response)>& done, bool& async) {
   if (draining_.load()) return error_response(ledger::errc::shutting_down, "the server is shutting down");
@@ -625,17 +651,12 @@ response api::append_batch(const request& req, std::function<void(response)>& do
       complete_one(i, error_entry(i, checked[i].error));
       continue;
     }
-    auto sub = sequencer_.submit(std::move(*checked[i].stmt), [complete_one, i](ledger::append_outcome o) {
-      json::object entry;
-      entry["index"] = i;
-      if (o.error) {
-        entry["status"] = classify(o.error).status;
-        entry["error"] = append_error_json(o);
-      } else {
-        entry["status"] = o.duplicate ? 200 : 201;
-        entry["receipt"] = o.rcpt.to_json();
-      }
-      complete_one(i, std::move(entry));
+    auto sub = sequencer_.submit(std::move(*checked[i].stmt), [complete_one, i, hop = req.run_on_io](
+                                                                   ledger::append_outcome o) {
+      if (hop)
+        hop([complete_one, i, o = std::move(o)] { complete_batch_entry(complete_one, i, o); });
+      else
+        complete_batch_entry(complete_one, i, o);
     });
     if (!sub) complete_one(i, error_entry(i, api_error{sub.error(), {}, {}}));
   }

@@ -33,6 +33,10 @@ struct request {
   std::string body;
   bool client_cert_verified = false;  // TLS client certificate verified against client_ca_file
   std::chrono::steady_clock::time_point received = std::chrono::steady_clock::now();
+  // Optional: runs a function on the transport's I/O executor. When set,
+  // append completions build their response (receipt JSON) there instead
+  // of on the single sequencer thread.
+  std::function<void(std::function<void()>)> run_on_io;
 };
 
 struct response {
@@ -62,8 +66,9 @@ class api {
       limits lim, clock_fn clock = ledger::system_clock_us);
 
   // Handles one request. `done` is called exactly once: synchronously for
-  // reads and refusals, later on the sequencer thread for appends (the caller
-  // moves the response back to its own executor). Counts the request in the
+  // reads and refusals, later for appends: through req.run_on_io if set,
+  // else on the sequencer thread (the caller moves the response back to its
+  // own executor). Counts the request in the
   // metrics. GET /v1/subscribe is not handled here (see open_subscription).
   void handle(request req, std::function<void(response)> done);
 

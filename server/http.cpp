@@ -254,6 +254,7 @@ class session final : public sse_listener, public std::enable_shared_from_this<s
     req.body = std::move(msg.body());
     req.client_cert_verified = cert_verified_;
     req.received = received_;
+    req.run_on_io = [&ioc = srv_.ioc](std::function<void()> f) { net::post(ioc, std::move(f)); };
     method_ = req.method;
     target_ = req.target.substr(0, req.target.find('?'));
     srv_.in_flight.fetch_add(1);
