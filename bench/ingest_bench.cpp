@@ -22,6 +22,8 @@
 #include "crypto/encoding.hpp"
 #include "crypto/jws.hpp"
 #include "crypto/keys.hpp"
+#include "crypto/note.hpp"
+#include "verifier/verify.hpp"
 
 #include <boost/asio/buffer.hpp>
 #include <boost/asio/connect.hpp>
@@ -307,6 +309,8 @@ class server_process {
       while ((nl = buffer.find('\n')) != std::string::npos) {
         const std::string line = buffer.substr(0, nl);
         buffer.erase(0, nl + 1);
+        constexpr std::string_view vkey_marker = "verifier key: ";
+        if (line.rfind(vkey_marker, 0) == 0) verifier_key_ = line.substr(vkey_marker.size());
         constexpr std::string_view marker = "listening on ";
         if (line.rfind(marker, 0) != 0) continue;
         const auto colon = line.rfind(':');
@@ -317,6 +321,8 @@ class server_process {
   }
 
   pid_t pid() const { return pid_; }
+  // The log's verifier key, as printed at start (C2SP vkey).
+  const std::string& verifier_key() const { return verifier_key_; }
 
   // SIGTERM (vellumd drains), then SIGKILL after 15 s.
   void stop() {
@@ -347,6 +353,7 @@ class server_process {
   pid_t pid_ = -1;
   int stdout_fd_ = -1;
   std::string log_file_;
+  std::string verifier_key_;
 };
 
 // ---------------------------------------------------------------------------
@@ -770,10 +777,20 @@ int run(const options& opt) {
     return count_of(body, "\"status\":201");
   };
 
+  // The warm-up verifies every receipt offline (vellum-verify's library,
+  // with the log key vellumd printed); the timed phases count statuses.
+  auto log_key = crypto::note_verifier::from_vkey(server.verifier_key());
+  if (!log_key) die("vellumd printed no usable verifier key: \"" + server.verifier_key() + "\"");
+  const response_check receipt_verifies = [&log_key](unsigned status, const std::string& body) -> std::size_t {
+    if (status != 201) return 0;
+    boost::system::error_code ec;
+    const auto v = json::parse(body, ec);
+    return !ec && verifier::verify_receipt(v, *log_key).ok() ? 1 : 0;
+  };
   {
-    load_generator warm(port, warmup_requests, single_check);
+    load_generator warm(port, warmup_requests, receipt_verifies);
     auto r = warm.run(opt.connections, opt.client_threads, server.pid());
-    print_phase("warm-up (untimed)", r, warmup);
+    print_phase("warm-up (untimed, every receipt verified)", r, warmup);
     if (r.events_ok != warmup) die("warm-up failed: " + r.first_error + "\nvellumd log: " + server.tail_log());
   }
 

@@ -303,6 +303,8 @@ class server_process {
       while ((nl = buffer.find('\n')) != std::string::npos) {
         const std::string line = buffer.substr(0, nl);
         buffer.erase(0, nl + 1);
+        constexpr std::string_view vkey_marker = "verifier key: ";
+        if (line.rfind(vkey_marker, 0) == 0) verifier_key_ = line.substr(vkey_marker.size());
         constexpr std::string_view marker = "listening on ";
         if (line.rfind(marker, 0) != 0) continue;
         const auto colon = line.rfind(':');
@@ -313,6 +315,8 @@ class server_process {
   }
 
   pid_t pid() const { return pid_; }
+  // The log's verifier key, as printed at start (C2SP vkey).
+  const std::string& verifier_key() const { return verifier_key_; }
 
   // SIGTERM (vellumd drains), then SIGKILL after 15 s.
   void stop() {
@@ -343,6 +347,7 @@ class server_process {
   pid_t pid_ = -1;
   int stdout_fd_ = -1;
   std::string log_file_;
+  std::string verifier_key_;
 };
 
 // ---------------------------------------------------------------------------
