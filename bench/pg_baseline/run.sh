@@ -3,12 +3,14 @@
 # PostgreSQL cluster (Debian's package) on a temporary data directory,
 # listening on a Unix socket in that directory only (no TCP), creates the
 # hash-chained append-only audit table (schema.sql), feeds it events over
-# 64 connections with pgbench (insert.sql), recomputes the whole chain
-# (verify.sql), then stops the cluster and removes the directory.
+# 64 connections with pgbench (insert.sql), runs the same load into a table
+# without the chain for comparison (insert_plain.sql), recomputes the whole
+# chain (verify.sql), then stops the cluster and removes the directory.
 #
 # Usage: bench/pg_baseline/run.sh [RESULT.json]
 # Environment: PG_SECONDS (default 20; pgbench -T), or PG_TRANSACTIONS (per
-# client; pgbench -t) for a fixed count; PG_CLIENTS (64), PG_JOBS (2).
+# client; pgbench -t) for a fixed count; PG_CLIENTS (64), PG_JOBS (2);
+# PG_PLAIN=0 skips the comparison run into a table without the chain.
 # Needs the postgresql package (scripts/bench installs it when missing).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -64,6 +66,15 @@ tps=$(sed -n 's/^tps = \([0-9.]*\) (without initial connection time).*/\1/p' "$w
 latency=$(sed -n 's/^latency average = \([0-9.]*\) ms.*/\1/p' "$work/pgbench.log" | head -n 1)
 failed=$(sed -n 's/^number of failed transactions: \([0-9]*\).*/\1/p' "$work/pgbench.log" | head -n 1)
 
+# The same load into the table without the chain (comparison only).
+plain_tps=0
+if [ "${PG_PLAIN:-1}" = 1 ]; then
+  "${as_pg[@]}" "$pgbench" -h "$work" -p "$port" -U postgres -n -c "$clients" -j "$jobs" "${run[@]}" \
+    -f "$here/insert_plain.sql" postgres >"$work/pgbench-plain.log" 2>&1 || { cat "$work/pgbench-plain.log" >&2; exit 1; }
+  plain_tps=$(sed -n 's/^tps = \([0-9.]*\) (without initial connection time).*/\1/p' "$work/pgbench-plain.log" | head -n 1)
+  echo "pg_baseline: without the hash chain (comparison only): ${plain_tps:-?} rows/s"
+fi
+
 IFS='|' read -r rows broken contiguous head_ok table_bytes payload_bytes < <(psql_q -At -f "$here/verify.sql")
 chain_ok=false
 if [ "$broken" = 0 ] && [ "$contiguous" = t ] && [ "$head_ok" = t ]; then chain_ok=true; fi
@@ -77,6 +88,7 @@ if [ -n "$out" ]; then
  "failed_transactions":${failed:-0},"chain_ok":$chain_ok,"bytes_per_row":$bytes_per_row,"payload_bytes":$payload_bytes,
  "figures":[
   {"id":"pg_rows_per_s","what":"PostgreSQL hash-chained inserts, $clients connections, synchronous_commit on","value":${tps:-0},"unit":"rows/s"},
+  {"id":"pg_plain_rows_per_s","what":"PostgreSQL plain inserts without the chain (comparison only)","value":${plain_tps:-0},"unit":"rows/s"},
   {"id":"pg_latency_avg_ms","what":"PostgreSQL insert latency, average","value":${latency:-0},"unit":"ms"},
   {"id":"pg_bytes_per_row","what":"PostgreSQL bytes on disk per row (table, indexes, TOAST)","value":$bytes_per_row,"unit":"bytes",
    "bound":{"what":"JSON payload size","value":$payload_bytes},"ratio":$(awk -v a="$bytes_per_row" -v b="$payload_bytes" 'BEGIN { printf "%.4f", (b > 0 ? a / b : 0) }')}]}

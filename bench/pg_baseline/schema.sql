@@ -62,3 +62,14 @@ CREATE TRIGGER audit_event_no_update BEFORE UPDATE OR DELETE ON audit_event
   FOR EACH ROW EXECUTE FUNCTION audit_event_refuse();
 CREATE TRIGGER audit_event_no_truncate BEFORE TRUNCATE ON audit_event
   FOR EACH STATEMENT EXECUTE FUNCTION audit_event_refuse();
+
+-- For comparison only: the same rows without the chain (no trigger, no
+-- lock), to show what serialising the chain costs. Not the baseline.
+CREATE TABLE audit_event_plain (
+  seq         bigserial   PRIMARY KEY,
+  event_id    uuid        NOT NULL UNIQUE,
+  stream      text        NOT NULL,
+  recorded_at timestamptz NOT NULL DEFAULT clock_timestamp(),
+  payload     jsonb       NOT NULL
+);
+CREATE INDEX audit_event_plain_stream ON audit_event_plain (stream, seq);
