@@ -210,6 +210,15 @@ double process_cpu_seconds_from_stat(const std::string& text) {
   return ticks / static_cast<double>(::sysconf(_SC_CLK_TCK));
 }
 
+// CPU seconds the whole machine spent busy (all cores), from /proc/stat.
+double machine_busy_seconds() {
+  std::ifstream in("/proc/stat");
+  std::string cpu;
+  double user = 0, nice = 0, system = 0, idle = 0, iowait = 0, irq = 0, softirq = 0, steal = 0;
+  in >> cpu >> user >> nice >> system >> idle >> iowait >> irq >> softirq >> steal;
+  return (user + nice + system + irq + softirq + steal) / static_cast<double>(::sysconf(_SC_CLK_TCK));
+}
+
 double process_cpu_seconds(pid_t pid) {
   std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
   return process_cpu_seconds_from_stat(
@@ -373,6 +382,7 @@ struct load_result {
   double seconds = 0;
   double client_cpu_s = 0;
   double server_cpu_s = 0;
+  double other_cpu_s = 0;  // busy CPU of everything else on the machine
   std::vector<std::pair<std::string, double>> server_threads;  // busiest vellumd threads (CPU s)
   std::vector<std::uint32_t> latencies_us;
   std::string first_error;
@@ -398,6 +408,7 @@ class load_generator {
     const double client_cpu0 = self_cpu_seconds();
     const double server_cpu0 = process_cpu_seconds(server_pid);
     const auto threads0 = thread_cpu_seconds(server_pid);
+    const double machine0 = machine_busy_seconds();
     const auto t0 = steady::now();
     for (auto& c : conns) net::post(ioc, [c] { c->next(); });
     std::vector<std::thread> pool;
@@ -409,6 +420,7 @@ class load_generator {
     r.client_cpu_s = self_cpu_seconds() - client_cpu0;
     r.server_cpu_s = process_cpu_seconds(server_pid) - server_cpu0;
     r.server_threads = busiest_threads(threads0, thread_cpu_seconds(server_pid));
+    r.other_cpu_s = std::max(0.0, machine_busy_seconds() - machine0 - r.client_cpu_s - r.server_cpu_s);
     for (auto& c : conns) {
       r.latencies_us.insert(r.latencies_us.end(), c->latencies_us.begin(), c->latencies_us.end());
       boost::system::error_code ignored;
@@ -694,8 +706,8 @@ std::vector<std::uint32_t> fdatasync_latencies_us(const std::string& dir, std::s
 void print_phase(const char* name, const load_result& r, std::size_t events_sent) {
   std::printf("%s: %zu requests (%zu events) in %.2f s, %zu failed requests, %zu events acknowledged\n", name,
               r.requests, events_sent, r.seconds, r.failed_requests, r.events_ok);
-  std::printf("  CPU during the phase: load generator %.2f s, vellumd %.2f s (of %.2f s x %u cores)\n", r.client_cpu_s,
-              r.server_cpu_s, r.seconds, std::thread::hardware_concurrency());
+  std::printf("  CPU during the phase: load generator %.2f s, vellumd %.2f s, other processes %.2f s (of %.2f s x %u cores)\n",
+              r.client_cpu_s, r.server_cpu_s, r.other_cpu_s, r.seconds, std::thread::hardware_concurrency());
   std::printf("  busiest vellumd threads (CPU s):");
   for (const auto& [thread, sec] : r.server_threads) std::printf(" %s %.2f;", thread.c_str(), sec);
   std::printf("\n");
@@ -833,6 +845,17 @@ int run(const options& opt) {
   add("ingest_batch_p50_ms", "  request latency p50", "ms", percentile_ms(batched.latencies_us, 50));
   add("ingest_batch_p99_ms", "  request latency p99", "ms", percentile_ms(batched.latencies_us, 99));
   add("ingest_batch_vs_evp", "ingest, " + batches, "events/s", batch_eps).against("EVP verify/s (1 core)", evp);
+  // Where the CPU goes: vellumd's CPU time per event against the cost of
+  // the one signature check each event needs (1 / EVP verify/s).
+  const double verify_us = 1e6 / evp;
+  add("ingest_single_server_cpu_us", "vellumd CPU per event, single requests", "us",
+      single.server_cpu_s * 1e6 / static_cast<double>(std::max<std::size_t>(single.events_ok, 1)))
+      .against("one EVP verify (us)", verify_us);
+  add("ingest_batch_server_cpu_us", "vellumd CPU per event, " + batches, "us",
+      batched.server_cpu_s * 1e6 / static_cast<double>(std::max<std::size_t>(batched.events_ok, 1)))
+      .against("one EVP verify (us)", verify_us);
+  add("ingest_single_client_cpu_share", "load generator share of CPU used, single", "%",
+      100.0 * single.client_cpu_s / std::max(single.client_cpu_s + single.server_cpu_s, 1e-9));
 
   std::printf("\nresults (bounds measured in this run):\n");
   for (const auto& f : figures) print(f);
@@ -850,7 +873,8 @@ int run(const options& opt) {
       return json::object{{"requests", r.requests},         {"events", events},
                           {"events_ok", r.events_ok},       {"failed_requests", r.failed_requests},
                           {"seconds", r.seconds},           {"client_cpu_s", r.client_cpu_s},
-                          {"server_cpu_s", r.server_cpu_s}, {"server_busiest_threads_cpu_s", threads},
+                          {"server_cpu_s", r.server_cpu_s}, {"other_processes_cpu_s", r.other_cpu_s},
+                          {"server_busiest_threads_cpu_s", threads},
                           {"first_error", r.first_error}};
     };
     out["single"] = phase(single, opt.single);
