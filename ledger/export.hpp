@@ -83,9 +83,15 @@ struct export_summary {
 // Errors: invalid_argument (validate_export; since_size beyond the tree
 // size; a kid key_pem does not know or whose key does not parse, named in
 // `why`), boost::system::errc::operation_canceled (the sink returned false),
-// and the ledger's read errors (io_error, corrupt). After an error the sink
-// may have received part of the bundle; a partial bundle never verifies
-// (it lacks its end line).
+// and the ledger's read errors (io_error, corrupt). invalid_argument always
+// comes before the first call of the sink, so an HTTP handler that sends
+// its status line with the first chunk can still answer 400. After a later
+// error the sink may have received part of the bundle; a partial bundle
+// never verifies (it lacks its end line).
+//
+// HTTP mapping used by `vellum export` (GET /v1/export, application/x-ndjson):
+// stream, prefix, from_seq, to_seq, from_time and to_time (RFC 3339, see
+// crypto::parse_rfc3339_us), since_size.
 [[nodiscard]] result<export_summary> write_export(const ledger& l, const export_request& req,
                                                   const export_sink& sink, std::string* why = nullptr);
 
