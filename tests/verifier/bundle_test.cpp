@@ -300,7 +300,16 @@ BOOST_AUTO_TEST_SUITE(bundle_verification)
 BOOST_AUTO_TEST_CASE(accepts_a_stream_bundle_and_reports_what_it_verified) {
   test_log log;
   fill(log, 40);
-  const auto r = verify(log, log.bundle({.stream = "therapy-2"}));
+  verifier::bundle_options o;
+  std::uint64_t last_lines = 0, last_bytes = 0;
+  o.progress = [&](std::uint64_t lines, std::uint64_t bytes) {
+    last_lines = lines;
+    last_bytes = bytes;
+  };
+  const std::string bundle = log.bundle({.stream = "therapy-2"});
+  const auto r = verify(log, bundle, o);
+  BOOST_TEST(last_bytes == bundle.size());
+  BOOST_TEST(last_lines == r.lines);
   BOOST_TEST_REQUIRE(r.verified(), failures_of(r));
   BOOST_TEST(r.events == 13u);
   BOOST_TEST(r.tree_size == 40u);
@@ -639,6 +648,8 @@ BOOST_AUTO_TEST_CASE(vellum_verify_bundle_exits_0_1_and_2) {
   BOOST_TEST(test::run_command(exe + bad.string() + key + " 2>/dev/null").exit_code == 1);
   BOOST_TEST(test::run_command(exe + (dir.path() / "missing").string() + key + " 2>/dev/null").exit_code == 2);
   BOOST_TEST(test::run_command(exe + good.string() + " --log-key nonsense 2>/dev/null").exit_code == 2);
+  BOOST_TEST(test::run_command(exe + "- " + key + " < " + good.string() + " 2>/dev/null").exit_code == 0);
+  BOOST_TEST(test::run_command(exe + "--help 2>/dev/null").exit_code == 0);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
