@@ -5,7 +5,7 @@
 //   - append throughput: batches of 256 statements of ~1 KiB, sync on (one
 //     fsync per batch, as vellumd runs), events/s and p50/p99 batch commit;
 //   - inclusion proof latency through the ledger API at the current size
-//     (random seqs, one thread): p50/p99 and proofs/s;
+//     (random seqs, one thread): p50/p99 (wall) and proofs per CPU second;
 //   - bytes on disk per event (allocated blocks of data.mdb, as du counts
 //     them, divided by the tree size) against the statement size.
 // The first size's figures are the bound the later ones are divided by
@@ -25,6 +25,7 @@
 #include <boost/json.hpp>
 
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -130,6 +131,14 @@ double percentile_ms(std::vector<std::uint32_t> us, double p) {
   return us[index] / 1000.0;
 }
 
+// CPU seconds this thread has used (proofs/s is per CPU second, so other
+// load on the machine does not lower it; latencies are wall time).
+double thread_cpu_now() {
+  timespec ts{};
+  ::clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
+}
+
 std::uint32_t micros_since(steady::time_point t0) {
   return static_cast<std::uint32_t>(
       std::chrono::duration_cast<std::chrono::microseconds>(steady::now() - t0).count());
@@ -173,13 +182,14 @@ std::unique_ptr<ledger::ledger> open_ledger(const std::string& dir, bool sync) {
   return std::move(*opened);
 }
 
-// Appends `count` statements in batches of `batch`; returns each batch's
-// commit latency in µs.
+// Appends `count` statements in batches of `batch`, stopping early once
+// `deadline` has passed; returns each batch's commit latency in µs.
 std::vector<std::uint32_t> append_n(ledger::ledger& led, statement_maker& make, std::uint64_t count,
-                                    std::size_t batch) {
+                                    std::size_t batch,
+                                    steady::time_point deadline = steady::time_point::max()) {
   std::vector<std::uint32_t> latencies;
   std::vector<ledger::statement> b;
-  for (std::uint64_t done = 0; done < count;) {
+  for (std::uint64_t done = 0; done < count && steady::now() < deadline;) {
     b.clear();
     for (; done < count && b.size() < batch; ++done) b.push_back(make.next());
     const auto t0 = steady::now();
@@ -215,6 +225,90 @@ struct point {
   double proof_p50_ms = 0, proof_p99_ms = 0, proofs_per_s = 0;
   double bytes_per_event = 0, apparent_bytes_per_event = 0;
 };
+
+// Prints the table (when `print`) and writes the JSON file: called after
+// every size, so a run stopped from outside still leaves its results.
+void report(const options& opt, const std::vector<point>& points, std::size_t statement_bytes, double elapsed_s,
+            bool print) {
+  // The first measured size is the bound for the later ones.
+  const point* base = nullptr;
+  for (const auto& p : points)
+    if (p.reached) {
+      base = &p;
+      break;
+    }
+  if (!base) return;
+  if (print) std::printf("\nresults (bound: the first size, %llu events, measured in this run):\n",
+              static_cast<unsigned long long>(base->tree_size));
+  if (print) std::printf("  %10s %12s %8s %10s %10s %10s %10s %8s %12s %8s\n", "tree size", "append ev/s", "ratio",
+              "commit p99", "proof p50", "proof p99", "proofs/s", "ratio", "bytes/event", "÷ stmt");
+  json::array out_points;
+  for (const auto& p : points) {
+    if (!p.reached) {
+      if (print) std::printf("  %10llu skipped: %s\n", static_cast<unsigned long long>(p.target), p.skipped_because.c_str());
+      out_points.push_back({{"target", p.target}, {"reached", false}, {"skipped_because", p.skipped_because}});
+      continue;
+    }
+    if (print) std::printf("  %10llu %12.0f %8.3f %8.2fms %8.4fms %8.4fms %10.0f %8.3f %12.0f %8.2f\n",
+                static_cast<unsigned long long>(p.tree_size), p.append_eps, p.append_eps / base->append_eps,
+                p.commit_p99_ms, p.proof_p50_ms, p.proof_p99_ms, p.proofs_per_s, p.proofs_per_s / base->proofs_per_s,
+                p.bytes_per_event, p.bytes_per_event / static_cast<double>(statement_bytes));
+    out_points.push_back({{"target", p.target},
+                          {"reached", true},
+                          {"tree_size", p.tree_size},
+                          {"measured_appends", p.measured_events},
+                          {"size_for_bytes_per_event", p.size_after},
+                          {"grow_seconds", p.grow_s},
+                          {"grow_events_per_s_sync_off", p.grow_eps},
+                          {"append_events_per_s", p.append_eps},
+                          {"append_ratio_vs_first", p.append_eps / base->append_eps},
+                          {"commit_p50_ms", p.commit_p50_ms},
+                          {"commit_p99_ms", p.commit_p99_ms},
+                          {"proof_p50_ms", p.proof_p50_ms},
+                          {"proof_p99_ms", p.proof_p99_ms},
+                          {"proofs_per_s", p.proofs_per_s},
+                          {"proofs_ratio_vs_first", p.proofs_per_s / base->proofs_per_s},
+                          {"bytes_per_event", p.bytes_per_event},
+                          {"apparent_bytes_per_event", p.apparent_bytes_per_event},
+                          {"bytes_per_event_over_statement", p.bytes_per_event / static_cast<double>(statement_bytes)}});
+  }
+  // The same figures in the suite's common shape (what, value, bound, ratio).
+  json::array figures;
+  auto add = [&figures](std::string id, std::string what, double value, std::string_view unit) -> json::object& {
+    figures.push_back(json::object{{"id", id}, {"what", what}, {"value", value}, {"unit", unit}});
+    return figures.back().as_object();
+  };
+  auto bounded = [](json::object& f, std::string what, double bound) {
+    f["bound"] = {{"what", what}, {"value", bound}};
+    f["ratio"] = f["value"].as_double() / bound;
+  };
+  const std::string first = std::to_string(base->tree_size);
+  for (const auto& p : points) {
+    if (!p.reached) continue;
+    const std::string at = std::to_string(p.tree_size);
+    bounded(add("scaling_append_" + at, "size " + at + ": append, batches of 256, sync on", p.append_eps, "events/s"),
+            "same at size " + first, base->append_eps);
+    add("scaling_commit_p99_" + at, "size " + at + ": batch commit p99", p.commit_p99_ms, "ms");
+    add("scaling_proof_p50_" + at, "size " + at + ": inclusion proof p50", p.proof_p50_ms, "ms");
+    add("scaling_proof_p99_" + at, "size " + at + ": inclusion proof p99", p.proof_p99_ms, "ms");
+    bounded(add("scaling_proofs_" + at, "size " + at + ": inclusion proofs per CPU second, 1 thread", p.proofs_per_s, "proofs/s"),
+            "same at size " + first, base->proofs_per_s);
+    bounded(add("scaling_bytes_" + at, "size " + at + ": bytes on disk per event", p.bytes_per_event, "bytes"),
+            "statement size", static_cast<double>(statement_bytes));
+  }
+  if (!opt.json_file.empty()) {
+    json::object out{{"bench", "scaling_bench"}, {"clean", true}};
+    out["figures"] = std::move(figures);
+    out["setup"] = {{"statement_bytes", statement_bytes},
+                    {"measured_batches", opt.batches},
+                    {"batch_size", 256},
+                    {"proofs", opt.proofs},
+                    {"budget_s", opt.budget_s},
+                    {"elapsed_s", elapsed_s}};
+    out["points"] = std::move(out_points);
+    std::ofstream(opt.json_file) << json::serialize(out) << "\n";
+  }
+}
 
 int run(const options& opt) {
   std::string dir = opt.dir;
@@ -263,17 +357,31 @@ int run(const options& opt) {
         pt.skipped_because = why;
         std::printf("size %llu: skipped (%s)\n", static_cast<unsigned long long>(target), why);
         points.push_back(pt);
+        report(opt, points, statement_bytes, elapsed(), false);
         continue;
       }
     }
     {
       auto led = open_ledger(data_dir, false);
       const auto t0 = steady::now();
-      append_n(*led, make, to_grow, 1024);
+      // Leave room for the measurement after growing (as long as the last one took).
+      const auto deadline = started + std::chrono::duration_cast<steady::duration>(
+                                          std::chrono::duration<double>(opt.budget_s - measure_cost));
+      append_n(*led, make, to_grow, 1024, deadline);
       pt.grow_s = std::chrono::duration<double>(steady::now() - t0).count();
-      if (to_grow > 0) pt.grow_eps = static_cast<double>(to_grow) / pt.grow_s;
-      if (to_grow >= 10000) grow_rate = pt.grow_eps;
+      const std::uint64_t grown = led->tree_size() - size;
+      if (grown > 0) pt.grow_eps = static_cast<double>(grown) / pt.grow_s;
+      if (grown >= 10000) grow_rate = pt.grow_eps;
       size = led->tree_size();
+    }
+    if (size < target) {
+      char why[160];
+      std::snprintf(why, sizeof why, "the %.0f s budget ran out while growing, at %llu events", opt.budget_s,
+                    static_cast<unsigned long long>(size));
+      pt.skipped_because = why;
+      std::printf("size %llu: skipped (%s)\n", static_cast<unsigned long long>(target), why);
+      points.push_back(pt);
+      break;
     }
     const auto m0 = steady::now();
     {
@@ -298,14 +406,14 @@ int run(const options& opt) {
       // current one is served), one thread, random seqs.
       std::vector<std::uint32_t> proof_us;
       proof_us.reserve(opt.proofs);
-      const auto p0 = steady::now();
+      const double cpu0 = thread_cpu_now();
       for (std::size_t i = 0; i < opt.proofs; ++i) {
         const auto t = steady::now();
         auto p = led->inclusion_proof(rng() % measured_at, measured_at);
         proof_us.push_back(micros_since(t));
         if (!p) die("inclusion_proof: " + p.error().message());
       }
-      pt.proofs_per_s = static_cast<double>(opt.proofs) / std::chrono::duration<double>(steady::now() - p0).count();
+      pt.proofs_per_s = static_cast<double>(opt.proofs) / (thread_cpu_now() - cpu0);
       pt.proof_p50_ms = percentile_ms(proof_us, 50);
       pt.proof_p99_ms = percentile_ms(proof_us, 99);
     }
@@ -322,86 +430,11 @@ int run(const options& opt) {
         pt.commit_p99_ms, pt.proof_p50_ms, pt.proof_p99_ms, pt.proofs_per_s, pt.bytes_per_event);
     std::fflush(stdout);
     points.push_back(pt);
+    report(opt, points, statement_bytes, elapsed(), false);
   }
 
-  // The first measured size is the bound for the later ones.
-  const point* base = nullptr;
-  for (const auto& p : points)
-    if (p.reached) {
-      base = &p;
-      break;
-    }
-  if (!base) die("no size was reached");
-  std::printf("\nresults (bound: the first size, %llu events, measured in this run):\n",
-              static_cast<unsigned long long>(base->tree_size));
-  std::printf("  %10s %12s %8s %10s %10s %10s %10s %8s %12s %8s\n", "tree size", "append ev/s", "ratio",
-              "commit p99", "proof p50", "proof p99", "proofs/s", "ratio", "bytes/event", "÷ stmt");
-  json::array out_points;
-  for (const auto& p : points) {
-    if (!p.reached) {
-      std::printf("  %10llu skipped: %s\n", static_cast<unsigned long long>(p.target), p.skipped_because.c_str());
-      out_points.push_back({{"target", p.target}, {"reached", false}, {"skipped_because", p.skipped_because}});
-      continue;
-    }
-    std::printf("  %10llu %12.0f %8.3f %8.2fms %8.4fms %8.4fms %10.0f %8.3f %12.0f %8.2f\n",
-                static_cast<unsigned long long>(p.tree_size), p.append_eps, p.append_eps / base->append_eps,
-                p.commit_p99_ms, p.proof_p50_ms, p.proof_p99_ms, p.proofs_per_s, p.proofs_per_s / base->proofs_per_s,
-                p.bytes_per_event, p.bytes_per_event / static_cast<double>(statement_bytes));
-    out_points.push_back({{"target", p.target},
-                          {"reached", true},
-                          {"tree_size", p.tree_size},
-                          {"measured_appends", p.measured_events},
-                          {"size_for_bytes_per_event", p.size_after},
-                          {"grow_seconds", p.grow_s},
-                          {"grow_events_per_s_sync_off", p.grow_eps},
-                          {"append_events_per_s", p.append_eps},
-                          {"append_ratio_vs_first", p.append_eps / base->append_eps},
-                          {"commit_p50_ms", p.commit_p50_ms},
-                          {"commit_p99_ms", p.commit_p99_ms},
-                          {"proof_p50_ms", p.proof_p50_ms},
-                          {"proof_p99_ms", p.proof_p99_ms},
-                          {"proofs_per_s", p.proofs_per_s},
-                          {"proofs_ratio_vs_first", p.proofs_per_s / base->proofs_per_s},
-                          {"bytes_per_event", p.bytes_per_event},
-                          {"apparent_bytes_per_event", p.apparent_bytes_per_event},
-                          {"bytes_per_event_over_statement", p.bytes_per_event / static_cast<double>(statement_bytes)}});
-  }
-  // The same figures in the suite's common shape (what, value, bound, ratio).
-  json::array figures;
-  auto add = [&figures](std::string id, std::string what, double value, std::string_view unit) -> json::object& {
-    figures.push_back(json::object{{"id", id}, {"what", what}, {"value", value}, {"unit", unit}});
-    return figures.back().as_object();
-  };
-  auto bounded = [](json::object& f, std::string what, double bound) {
-    f["bound"] = {{"what", what}, {"value", bound}};
-    f["ratio"] = f["value"].as_double() / bound;
-  };
-  const std::string first = std::to_string(base->tree_size);
-  for (const auto& p : points) {
-    if (!p.reached) continue;
-    const std::string at = std::to_string(p.tree_size);
-    bounded(add("scaling_append_" + at, "size " + at + ": append, batches of 256, sync on", p.append_eps, "events/s"),
-            "same at size " + first, base->append_eps);
-    add("scaling_commit_p99_" + at, "size " + at + ": batch commit p99", p.commit_p99_ms, "ms");
-    add("scaling_proof_p50_" + at, "size " + at + ": inclusion proof p50", p.proof_p50_ms, "ms");
-    add("scaling_proof_p99_" + at, "size " + at + ": inclusion proof p99", p.proof_p99_ms, "ms");
-    bounded(add("scaling_proofs_" + at, "size " + at + ": inclusion proofs, 1 thread", p.proofs_per_s, "proofs/s"),
-            "same at size " + first, base->proofs_per_s);
-    bounded(add("scaling_bytes_" + at, "size " + at + ": bytes on disk per event", p.bytes_per_event, "bytes"),
-            "statement size", static_cast<double>(statement_bytes));
-  }
-  if (!opt.json_file.empty()) {
-    json::object out{{"bench", "scaling_bench"}, {"clean", true}};
-    out["figures"] = std::move(figures);
-    out["setup"] = {{"statement_bytes", statement_bytes},
-                    {"measured_batches", opt.batches},
-                    {"batch_size", 256},
-                    {"proofs", opt.proofs},
-                    {"budget_s", opt.budget_s},
-                    {"elapsed_s", elapsed()}};
-    out["points"] = std::move(out_points);
-    std::ofstream(opt.json_file) << json::serialize(out) << "\n";
-  }
+  report(opt, points, statement_bytes, elapsed(), true);
+  if (std::none_of(points.begin(), points.end(), [](const point& p) { return p.reached; })) die("no size was reached");
   return 0;
 }
 
