@@ -61,33 +61,38 @@ void log_message(std::string_view level, std::string_view msg) {
   log_line({{"time", crypto::format_time_us(ledger::system_clock_us())}, {"level", level}, {"msg", msg}});
 }
 
-// Woken by the sequencer after each commit (SSE live mode).
-class sse_listener {
+// What the server can ask of a live session from another thread.
+class session_handle {
  public:
-  virtual ~sse_listener() = default;
-  virtual void wake() = 0;
+  virtual ~session_handle() = default;
+  virtual void wake() = 0;      // new commits (SSE live mode)
+  virtual void stop_now() = 0;  // server stopping: close unless a response is pending
 };
 
-class sse_hub {
+// Weak references to sessions: SSE subscribers (woken after each commit) and
+// all connections (closed on stop).
+class session_registry {
  public:
-  void add(std::weak_ptr<sse_listener> l) {
+  void add(std::weak_ptr<session_handle> s) {
     std::lock_guard lock(mutex_);
-    listeners_.push_back(std::move(l));
+    std::erase_if(items_, [](const auto& w) { return w.expired(); });
+    items_.push_back(std::move(s));
   }
-  void notify() {
-    std::vector<std::shared_ptr<sse_listener>> live;
+  template <class F>
+  void for_each(F f) {
+    std::vector<std::shared_ptr<session_handle>> live;
     {
       std::lock_guard lock(mutex_);
-      std::erase_if(listeners_, [](const auto& w) { return w.expired(); });
-      for (auto& w : listeners_)
+      std::erase_if(items_, [](const auto& w) { return w.expired(); });
+      for (auto& w : items_)
         if (auto s = w.lock()) live.push_back(std::move(s));
     }
-    for (auto& s : live) s->wake();
+    for (auto& s : live) f(*s);
   }
 
  private:
   std::mutex mutex_;
-  std::vector<std::weak_ptr<sse_listener>> listeners_;
+  std::vector<std::weak_ptr<session_handle>> items_;
 };
 
 }  // namespace
@@ -101,7 +106,8 @@ struct http_server::impl {
   credentials_store creds;
   server::metrics stats;
   std::unique_ptr<server::api> handler;
-  sse_hub hub;
+  session_registry subscribers;  // SSE sessions
+  session_registry sessions;     // every connection
   std::optional<ssl::context> tls_ctx;
   std::atomic<std::size_t> connections{0};
   std::atomic<std::size_t> in_flight{0};  // requests read but not yet answered
@@ -128,7 +134,7 @@ namespace {
 
 // The session: Stream is beast::tcp_stream or ssl_stream<tcp_stream>.
 template <class Stream>
-class session final : public sse_listener, public std::enable_shared_from_this<session<Stream>> {
+class session final : public session_handle, public std::enable_shared_from_this<session<Stream>> {
   static constexpr bool is_tls = !std::is_same_v<Stream, beast::tcp_stream>;
 
  public:
@@ -143,11 +149,32 @@ class session final : public sse_listener, public std::enable_shared_from_this<s
   }
 
   void start() {
-    net::dispatch(stream_.get_executor(), [self = this->shared_from_this()] { self->begin(); });
+    srv_.sessions.add(std::static_pointer_cast<session_handle>(this->shared_from_this()));
+    net::dispatch(stream_.get_executor(), [self = this->shared_from_this()] {
+      if (self->srv_.stopping.load()) return self->close();
+      self->begin();
+    });
   }
 
   void wake() override {
     net::post(stream_.get_executor(), [self = this->shared_from_this()] { self->sse_pump(); });
+  }
+
+  void stop_now() override {
+    net::post(stream_.get_executor(), [self = this->shared_from_this()] {
+      if (self->closing_) return;
+      if (self->sse_) {
+        if (self->writing_) {
+          self->finishing_ = true;
+          self->lowest().cancel();  // the write completes with an error and closes
+        } else {
+          self->close();
+        }
+      } else if (!self->busy_) {
+        self->lowest().cancel();  // the pending read ends with operation_aborted: close
+      }
+      // busy_: the response is still to come; write() closes after it (stopping).
+    });
   }
 
  private:
@@ -237,6 +264,7 @@ class session final : public sse_listener, public std::enable_shared_from_this<s
     method_ = "?";
     target_.clear();
     srv_.in_flight.fetch_add(1);
+    busy_ = true;
     write(std::move(r));
   }
 
@@ -258,6 +286,7 @@ class session final : public sse_listener, public std::enable_shared_from_this<s
     method_ = req.method;
     target_ = req.target.substr(0, req.target.find('?'));
     srv_.in_flight.fetch_add(1);
+    busy_ = true;
 
     if (api::is_subscribe(req)) {
       auto opened = srv_.handler->open_subscription(req);
@@ -297,12 +326,17 @@ class session final : public sse_listener, public std::enable_shared_from_this<s
     lowest().expires_after(std::chrono::milliseconds(lim().read_timeout_ms));
     http::async_write(stream_, *res, [self = this->shared_from_this(), res](beast::error_code ec, std::size_t) {
       self->srv_.in_flight.fetch_sub(1);
-      if (ec || !self->keep_alive_) return self->close();
+      self->busy_ = false;
+      if (ec || !self->keep_alive_ || self->srv_.stopping.load()) return self->close();
       self->read_header();
     });
   }
 
+  // Ends the connection (TLS close_notify or a lingering close). Idempotent.
   void close() {
+    if (closing_) return;
+    closing_ = true;
+    closed_ = true;
     lowest().expires_after(std::chrono::seconds(2));
     if constexpr (is_tls) {
       stream_.async_shutdown([self = this->shared_from_this()](beast::error_code) {
@@ -341,7 +375,7 @@ class session final : public sse_listener, public std::enable_shared_from_this<s
         std::to_string(cursor_) + "\n\n";
     log_line({{"time", crypto::format_time_us(ledger::system_clock_us())}, {"remote", remote_},
               {"method", method_}, {"path", target_}, {"route", "GET /v1/subscribe"}, {"status", 200}});
-    srv_.hub.add(std::static_pointer_cast<sse_listener>(this->shared_from_this()));
+    srv_.subscribers.add(std::static_pointer_cast<session_handle>(this->shared_from_this()));
     sse_send(std::move(head));
     arm_heartbeat();
   }
@@ -419,6 +453,8 @@ class session final : public sse_listener, public std::enable_shared_from_this<s
   bool keep_alive_ = true;
   bool head_ = false;
   bool cert_verified_ = false;
+  bool closing_ = false;
+  bool busy_ = false;  // a request was dispatched and its response not yet written
   // SSE state (strand only).
   net::steady_timer sse_timer_;
   subscription sub_;
@@ -495,6 +531,9 @@ void http_server::impl::begin_stop() {
     beast::error_code ignored;
     acceptor.close(ignored);
     accept_retry.cancel();
+    // Idle keep-alive connections and subscriptions close now; connections
+    // waiting for an append's answer close right after it is written.
+    sessions.for_each([](session_handle& h) { h.stop_now(); });
   });
   handler->set_draining();
   stopper = std::thread([this] {
@@ -533,7 +572,7 @@ std::unique_ptr<http_server> http_server::create(config cfg, bool handle_signals
     auto before = raw->last_size.exchange(size);
     if (size > before) raw->stats.observe_batch(size - before);
     raw->stats.set_tree_size(size);
-    raw->hub.notify();
+    raw->subscribers.for_each([](session_handle& h) { h.wake(); });
   });
   p->handler = std::make_unique<api>(*p->led, *p->seq, p->creds, p->stats, c.lim);
   if (c.tls.enabled()) p->tls_ctx.emplace(make_tls_context(c.tls));

@@ -66,14 +66,43 @@ BOOST_AUTO_TEST_CASE(closes_kept_alive_connections_when_stopped) {
   running_server srv(ids);
   http_client c(srv.port());
   BOOST_TEST(c.get("/readyz").status == 200u);
+  auto start = std::chrono::steady_clock::now();
   srv.stop();
   bool closed = false;
   try {
     closed = c.get("/readyz").status != 200u;
   } catch (const std::exception&) {
-    closed = true;  // the server is gone
+    closed = true;  // the server closed the idle connection
   }
   BOOST_TEST(closed);
+  BOOST_TEST((std::chrono::steady_clock::now() - start < std::chrono::seconds(3)));
+}
+
+BOOST_AUTO_TEST_CASE(answers_503_overloaded_with_retry_after_when_the_sequencer_queue_is_full) {
+  identities ids;
+  running_server srv(ids, [](server::config& c) { c.lim.max_queue = 1; });
+  // 1000 statements submitted back to back into a queue of one: most find it full.
+  std::string batch;
+  for (int i = 0; i < 1000; ++i) batch += sign(payload("patient-q"), ids.writer, "writer") + "\n";
+  auto r = http_request(srv.port(), "POST", "/v1/events", batch, "application/x-ndjson");
+  BOOST_REQUIRE_EQUAL(r.status, 200u);
+  std::size_t ok = 0, overloaded = 0;
+  const auto doc = r.json();
+  for (const auto& x : doc.at("results").as_array()) {
+    auto status = x.at("status").to_number<int>();
+    if (status == 201) {
+      ++ok;
+    } else {
+      BOOST_TEST(status == 503);
+      BOOST_TEST(x.at("error").at("code").as_string() == "overloaded");
+      ++overloaded;
+    }
+  }
+  BOOST_TEST(ok >= 1u);
+  BOOST_TEST(overloaded >= 1u);
+  // Nothing refused was stored.
+  auto log = http_request(srv.port(), "GET", "/v1/log").json();
+  BOOST_TEST(log.at("tree_size").to_number<std::size_t>() == ok);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
