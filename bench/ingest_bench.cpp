@@ -864,6 +864,18 @@ int run(const options& opt) {
       .against("one EVP verify (us)", verify_us);
   add("ingest_single_client_cpu_share", "load generator share of CPU used, single", "%",
       100.0 * single.client_cpu_s / std::max(single.client_cpu_s + single.server_cpu_s, 1e-9));
+  // A model, not a measurement: the events/s the cores would sustain if
+  // vellumd and the load generator had the machine to themselves (cores /
+  // CPU seconds per event). Tells load from other processes apart from the
+  // cost of the server itself.
+  const double cores = std::max(1u, std::thread::hardware_concurrency());
+  auto ceiling = [cores](const load_result& r) {
+    return cores * static_cast<double>(r.events_ok) / std::max(r.client_cpu_s + r.server_cpu_s, 1e-9);
+  };
+  add("ingest_single_cpu_ceiling", "CPU-time ceiling (model), single requests", "events/s", ceiling(single))
+      .against(bound_what, bound);
+  add("ingest_batch_cpu_ceiling", "CPU-time ceiling (model), " + batches, "events/s", ceiling(batched))
+      .against(bound_what, bound);
 
   std::printf("\nresults (bounds measured in this run):\n");
   for (const auto& f : figures) print(f);

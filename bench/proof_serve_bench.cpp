@@ -788,6 +788,16 @@ int run(const options& opt) {
   add("proof_serve_p99_ms", "  latency p99", "ms", percentile_ms(proofs.latencies_us, 99));
   add("proof_serve_vs_in_process", "inclusion proofs served", "req/s", proof_rps)
       .against("in-process proofs per CPU second (1 thread)", in_process);
+  // Where the CPU goes, and a model (not a measurement) of the requests/s
+  // the cores would sustain if vellumd and the load generator had the
+  // machine to themselves: cores / CPU seconds per request.
+  const double served = static_cast<double>(std::max<std::size_t>(proofs.events_ok, 1));
+  add("proof_serve_server_cpu_us", "vellumd CPU per proof request", "us", proofs.server_cpu_s * 1e6 / served)
+      .against("one in-process proof (us)", 1e6 / in_process);
+  add("proof_serve_client_cpu_us", "load generator CPU per request", "us", proofs.client_cpu_s * 1e6 / served);
+  const double cores = std::max(1u, std::thread::hardware_concurrency());
+  add("proof_serve_cpu_ceiling", "CPU-time ceiling (model), proofs served", "req/s",
+      cores * served / std::max(proofs.client_cpu_s + proofs.server_cpu_s, 1e-9));
 
   std::printf("\nresults (bounds measured in this run):\n");
   for (const auto& f : figures) print(f);
