@@ -551,18 +551,22 @@ void print_phase(const char* name, const load_result& r, std::size_t events_sent
 // Building the log: statements of compact-JWS shape, ~1 KiB, over 1,000
 // streams. Cheap to make (no signing): the ledger stores what it is given.
 
-// A canonical lower-case UUID (version 4 layout) made from a counter.
-std::string counter_uuid(std::uint64_t n) {
+// A canonical lower-case UUID, version-4 layout, from a seeded generator
+// (random like real event ids, and reproducible).
+std::string random_uuid(std::mt19937_64& rng) {
+  const std::uint64_t hi = rng(), lo = rng();
   char text[40];
-  std::snprintf(text, sizeof text, "%08x-%04x-4%03x-8%03x-%012llx", static_cast<unsigned>(n >> 32),
-                static_cast<unsigned>((n >> 16) & 0xffff), static_cast<unsigned>(n & 0xfff), 0x5a5u,
-                static_cast<unsigned long long>(n));
+  std::snprintf(text, sizeof text, "%08llx-%04llx-4%03llx-%04llx-%012llx",
+                static_cast<unsigned long long>(hi >> 32), static_cast<unsigned long long>((hi >> 16) & 0xffff),
+                static_cast<unsigned long long>(hi & 0xfff),
+                static_cast<unsigned long long>(0x8000 | ((lo >> 48) & 0x3fff)),
+                static_cast<unsigned long long>(lo & 0xffffffffffffULL));
   return text;
 }
 
-ledger::statement fake_statement(std::uint64_t i, const std::string& filler) {
+ledger::statement fake_statement(std::uint64_t i, const std::string& filler, std::mt19937_64& rng) {
   ledger::statement s;
-  s.event_id = counter_uuid(i);
+  s.event_id = random_uuid(rng);
   s.kid = "bench-ehr";
   s.stream = "therapy-" + std::to_string(i % 1000);
   s.type = "SessionDocumented";
@@ -589,12 +593,13 @@ build_result build_log(const std::string& data_dir, std::uint64_t events) {
   auto& led = **opened;
   const std::string filler(560, 'x');
   build_result r;
-  r.jws_bytes = fake_statement(0, filler).jws.size();
+  std::mt19937_64 rng(0x5eed);
+  r.jws_bytes = fake_statement(0, filler, rng).jws.size();
   const auto t0 = steady::now();
   std::vector<ledger::statement> batch;
   for (std::uint64_t i = 0; i < events;) {
     batch.clear();
-    for (; i < events && batch.size() < 1024; ++i) batch.push_back(fake_statement(i, filler));
+    for (; i < events && batch.size() < 1024; ++i) batch.push_back(fake_statement(i, filler, rng));
     const auto outcomes = led.append(batch);
     for (const auto& o : outcomes)
       if (o.error) die("append failed at seq " + std::to_string(i) + ": " + o.error.message());

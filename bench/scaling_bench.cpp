@@ -151,11 +151,7 @@ class statement_maker {
   ledger::statement next() {
     const std::uint64_t n = counter_++;
     ledger::statement s;
-    char id[40];
-    std::snprintf(id, sizeof id, "%08x-%04x-4%03x-8%03x-%012llx", static_cast<unsigned>(n >> 32),
-                  static_cast<unsigned>((n >> 16) & 0xffff), static_cast<unsigned>(n & 0xfff), 0x5cau,
-                  static_cast<unsigned long long>(n));
-    s.event_id = id;
+    s.event_id = random_uuid();
     s.kid = "bench-ehr";
     s.stream = "therapy-" + std::to_string(n % 1000);
     s.type = "SessionDocumented";
@@ -168,7 +164,21 @@ class statement_maker {
   }
 
  private:
+  // Version-4 layout from a seeded generator: random like real event ids, so
+  // the event-id index sees random inserts, and reproducible.
+  std::string random_uuid() {
+    const std::uint64_t hi = rng_(), lo = rng_();
+    char id[40];
+    std::snprintf(id, sizeof id, "%08llx-%04llx-4%03llx-%04llx-%012llx",
+                  static_cast<unsigned long long>(hi >> 32), static_cast<unsigned long long>((hi >> 16) & 0xffff),
+                  static_cast<unsigned long long>(hi & 0xfff),
+                  static_cast<unsigned long long>(0x8000 | ((lo >> 48) & 0x3fff)),
+                  static_cast<unsigned long long>(lo & 0xffffffffffffULL));
+    return id;
+  }
+
   std::uint64_t counter_ = 0;
+  std::mt19937_64 rng_{0x5ca1ab1e};
   std::string filler_ = std::string(560, 'x');
 };
 
