@@ -11,6 +11,7 @@
 
 #include <boost/json.hpp>
 
+#include <algorithm>
 #include <charconv>
 #include <mutex>
 
@@ -284,6 +285,54 @@ std::variant<subscription, response> api::open_subscription(const request& req) 
   if (const auto* v = q.get("prefix")) s.prefix = *v;
   if (const auto* v = q.get("type")) s.type = *v;
   return s;
+}
+
+bool api::is_export(const request& req) {
+  std::string_view t = req.target;
+  return req.method == "GET" && t.substr(0, t.find('?')) == "/v1/export";
+}
+
+std::variant<ledger::export_request, response> api::open_export(const request& req) const {
+  auto fail = [](response r) {
+    r.route = "GET /v1/export";
+    return r;
+  };
+  if (auto denied = authorize(req, role::auditor)) return fail(std::move(*denied));
+  std::string_view t = req.target;
+  auto qpos = t.find('?');
+  auto q = parse_query(qpos == std::string_view::npos ? std::string_view{} : t.substr(qpos + 1));
+  if (!q.ok) return fail(error_response(errc::bad_request, "malformed or repeated query parameter"));
+  for (const auto& kv : q.items) {
+    static constexpr std::string_view known[] = {"stream",  "prefix",    "from_seq",  "to_seq",
+                                                 "from_time", "to_time", "since_size"};
+    if (std::find(std::begin(known), std::end(known), kv.first) == std::end(known))
+      return fail(error_response(errc::bad_request, "unknown query parameter \"" + kv.first + "\""));
+  }
+  ledger::export_request out;
+  auto& sel = out.selection;
+  std::optional<response> err;
+  if (const auto* v = q.get("stream")) sel.stream = *v;
+  if (const auto* v = q.get("prefix")) sel.prefix = *v;
+  if (!u64_param(q, "from_seq", sel.from_seq, err) || !u64_param(q, "to_seq", sel.to_seq, err) ||
+      !u64_param(q, "since_size", out.since_size, err))
+    return fail(std::move(*err));
+  for (auto [name, slot] : {std::pair{"from_time", &sel.from_time_us}, std::pair{"to_time", &sel.to_time_us}}) {
+    if (const auto* v = q.get(name)) {
+      *slot = crypto::parse_rfc3339_us(*v);
+      if (!*slot) return fail(error_response(errc::bad_request, std::string(name) + ": not an RFC 3339 date-time"));
+    }
+  }
+  if (out.since_size && *out.since_size > ledger_.tree_size())
+    return fail(error_response(errc::bad_request, "since_size is beyond the current tree size"));
+  // Keys of every registered submitter, revoked or expired ones included:
+  // old events stay verifiable after a key is retired.
+  out.key_pem = [c = creds_.get()](std::string_view kid) -> std::optional<std::string> {
+    if (const auto* s = c->find_submitter(kid)) return s->key.to_pem();
+    return std::nullopt;
+  };
+  std::string why;
+  if (!ledger::validate_export(out, &why)) return fail(error_response(errc::bad_request, why));
+  return out;
 }
 
 std::string api::sse_event(const ledger::stored_event& e) {

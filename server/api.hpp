@@ -3,6 +3,7 @@
 // HTTP response, independent of the transport (server/http.cpp owns Beast).
 // Endpoints, content types and errors: docs/api.md, docs/openapi.yaml.
 
+#include "ledger/export.hpp"
 #include "ledger/ledger.hpp"
 #include "server/config.hpp"
 #include "server/errors.hpp"
@@ -78,6 +79,15 @@ class api {
   // which wins over from: the stream resumes after that id). Returns the
   // subscription, or the error response to send instead.
   std::variant<subscription, response> open_subscription(const request& req) const;
+  // True if the request is GET /v1/export (a sealed export, streamed by the
+  // transport from ledger::write_export on a worker thread).
+  static bool is_export(const request& req);
+  // Checks authorisation (auditor or admin: exports hold medical records)
+  // and turns the query (stream | prefix | from_seq+to_seq | from_time+to_time,
+  // optional since_size; docs/api.md) into a validated export request whose
+  // key_pem looks kids up in the current submitter registry. Returns the
+  // request, or the error response to send instead.
+  std::variant<ledger::export_request, response> open_export(const request& req) const;
   // One SSE message for an event ("id: <seq>\nevent: event\ndata: <json>\n\n").
   static std::string sse_event(const ledger::stored_event& e);
 

@@ -36,6 +36,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdio>
+#include <deque>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -111,6 +112,7 @@ struct http_server::impl {
   std::optional<ssl::context> tls_ctx;
   std::atomic<std::size_t> connections{0};
   std::atomic<std::size_t> in_flight{0};  // requests read but not yet answered
+  std::atomic<std::size_t> exports{0};    // export worker threads running (they use led)
   std::atomic<bool> stopping{false};
   std::atomic<std::uint64_t> last_size{0};
   std::mutex stop_mutex;
@@ -272,6 +274,7 @@ class session final : public session_handle, public std::enable_shared_from_this
     auto msg = parser_->release();
     parser_.reset();
     keep_alive_ = msg.keep_alive();
+    version_ = msg.version();
     head_ = msg.method() == http::verb::head;
     request req;
     req.method = std::string(msg.method_string());
@@ -298,6 +301,15 @@ class session final : public session_handle, public std::enable_shared_from_this
       srv_.in_flight.fetch_sub(1);  // a subscription is not an in-flight request
       return start_sse(std::get<subscription>(std::move(opened)));
     }
+    if (api::is_export(req)) {
+      auto opened = srv_.handler->open_export(req);
+      if (auto* r = std::get_if<response>(&opened)) {
+        srv_.stats.count_request(r->route, r->status);
+        return write(std::move(*r));
+      }
+      srv_.stats.count_request("GET /v1/export", 200);
+      return start_export(std::get<ledger::export_request>(std::move(opened)));
+    }
     srv_.handler->handle(std::move(req), [self = this->shared_from_this()](response r) {
       // May run on the sequencer thread: hop back onto this session's strand.
       net::post(self->stream_.get_executor(),
@@ -306,7 +318,7 @@ class session final : public session_handle, public std::enable_shared_from_this
   }
 
   void write(response r) {
-    auto res = std::make_shared<http::response<http::string_body>>(static_cast<http::status>(r.status), 11);
+    auto res = std::make_shared<http::response<http::string_body>>(static_cast<http::status>(r.status), version_);
     res->set(http::field::content_type, r.content_type);
     for (auto& [k, v] : r.headers) res->set(k, v);
     if (srv_.stopping.load()) keep_alive_ = false;
@@ -440,6 +452,129 @@ class session final : public session_handle, public std::enable_shared_from_this
     sse_send(std::move(text));
   }
 
+  // --- Sealed exports (GET /v1/export) ---
+  //
+  // ledger::write_export runs on a worker thread and hands its chunks to a
+  // bounded pipe (at most export_pipe::max_chunks of ~64 KiB: constant memory
+  // whatever the export's size); this session's strand writes them out. The
+  // response is delimited by closing the connection. An error before the
+  // first chunk becomes an ordinary JSON error response.
+
+  struct export_pipe {
+    static constexpr std::size_t max_chunks = 8;
+    std::mutex m;
+    std::condition_variable cv;
+    std::deque<std::string> chunks;
+    bool started = false;    // the 200 head was queued
+    bool done = false;       // the worker finished (successfully or not)
+    bool cancelled = false;  // the client went away: the worker stops
+    std::optional<response> error;  // failure before the first chunk
+  };
+
+  void start_export(ledger::export_request req) {
+    constexpr std::size_t max_exports = 4;
+    if (srv_.exports.fetch_add(1) >= max_exports) {
+      srv_.exports.fetch_sub(1);
+      auto r = error_response(errc::unavailable, "too many exports running; retry shortly");
+      r.headers.emplace_back("Retry-After", "5");
+      r.route = "GET /v1/export";
+      return write(std::move(r));
+    }
+    srv_.in_flight.fetch_sub(1);  // like a subscription, a stream is not an in-flight request
+    busy_ = true;
+    keep_alive_ = false;
+    export_ = std::make_shared<export_pipe>();
+    log_line({{"time", crypto::format_time_us(ledger::system_clock_us())}, {"remote", remote_},
+              {"method", method_}, {"path", target_}, {"route", "GET /v1/export"}, {"status", 200}});
+    std::thread([self = this->shared_from_this(), pipe = export_, req = std::move(req)]() mutable {
+      auto& srv = self->srv_;
+      auto wake = [&self] {
+        net::post(self->stream_.get_executor(), [s = self] { s->export_pump(); });
+      };
+      auto sink = [&](std::string_view chunk) -> bool {
+        std::unique_lock lock(pipe->m);
+        if (!pipe->started) {
+          pipe->started = true;
+          pipe->chunks.emplace_back(
+              "HTTP/1.1 200 OK\r\nContent-Type: application/x-ndjson\r\nCache-Control: no-store\r\n"
+              "Content-Disposition: attachment; filename=\"vellum-export.ndjson\"\r\nConnection: close\r\n\r\n");
+        }
+        while (pipe->chunks.size() >= export_pipe::max_chunks && !pipe->cancelled && !srv.stopping.load())
+          pipe->cv.wait_for(lock, std::chrono::milliseconds(100));
+        if (pipe->cancelled || srv.stopping.load()) return false;
+        pipe->chunks.emplace_back(chunk);
+        lock.unlock();
+        wake();
+        return true;
+      };
+      std::string why;
+      auto written = ledger::write_export(*srv.led, req, sink, &why);
+      {
+        std::lock_guard lock(pipe->m);
+        if (!written && !pipe->started) {
+          const bool bad_request = written.error() == ledger::errc::invalid_argument;
+          auto r = bad_request ? error_response(errc::bad_request, why)
+                               : error_response(written.error(), "export failed: " + written.error().message());
+          r.route = "GET /v1/export";
+          pipe->error = std::move(r);
+        } else if (!written && written.error() != boost::system::errc::operation_canceled) {
+          log_message("error", "export failed after it started: " + written.error().message() + " " + why);
+        }
+        pipe->done = true;
+      }
+      wake();
+      // Drop the session before the count: the server stops only when no
+      // worker holds anything of it.
+      self.reset();
+      srv.exports.fetch_sub(1);
+    }).detach();
+  }
+
+  // Writes the next queued chunk; closes when the worker is done. Strand only.
+  void export_pump() {
+    if (!export_ || writing_ || closed_) return;
+    std::unique_lock lock(export_->m);
+    if (export_->error) {
+      auto r = std::move(*export_->error);
+      export_->error.reset();
+      export_->done = false;  // answered below; nothing more to pump
+      lock.unlock();
+      export_.reset();
+      srv_.in_flight.fetch_add(1);  // write() counts it back down
+      return write(std::move(r));
+    }
+    if (export_->chunks.empty()) {
+      if (export_->done) {
+        lock.unlock();
+        closed_ = true;
+        return close();
+      }
+      return;  // the worker will wake us
+    }
+    auto buf = std::make_shared<std::string>(std::move(export_->chunks.front()));
+    export_->chunks.pop_front();
+    lock.unlock();
+    export_->cv.notify_all();
+    writing_ = true;
+    lowest().expires_after(std::chrono::milliseconds(lim().read_timeout_ms));
+    net::async_write(stream_, net::buffer(*buf), [self = this->shared_from_this(), buf](beast::error_code ec, std::size_t) {
+      self->writing_ = false;
+      self->lowest().expires_never();
+      if (ec) {
+        {
+          std::lock_guard guard(self->export_->m);
+          self->export_->cancelled = true;
+        }
+        self->export_->cv.notify_all();
+        self->closed_ = true;
+        return self->close();
+      }
+      self->export_pump();
+    });
+  }
+
+  std::shared_ptr<export_pipe> export_;
+
   Stream stream_;
   http_server::impl& srv_;
   std::string remote_;
@@ -454,6 +589,7 @@ class session final : public session_handle, public std::enable_shared_from_this
   bool head_ = false;
   bool cert_verified_ = false;
   bool closing_ = false;
+  unsigned version_ = 11;  // HTTP version of the request being answered
   bool busy_ = false;  // a request was dispatched and its response not yet written
   // SSE state (strand only).
   net::steady_timer sse_timer_;
@@ -541,6 +677,9 @@ void http_server::impl::begin_stop() {
     auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
     while (in_flight.load() > 0 && std::chrono::steady_clock::now() < deadline)
       std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    // Export workers see `stopping` and end within one chunk; they must be
+    // gone before the ledger is.
+    while (exports.load() > 0) std::this_thread::sleep_for(std::chrono::milliseconds(5));
     log_message("info", "drained; stopping I/O threads");
     ioc.stop();
   });
