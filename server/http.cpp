@@ -15,6 +15,7 @@
 #include "server/metrics.hpp"
 
 #include <boost/asio/bind_executor.hpp>
+#include <boost/asio/dispatch.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
@@ -285,7 +286,9 @@ class session final : public session_handle, public std::enable_shared_from_this
     req.body = std::move(msg.body());
     req.client_cert_verified = cert_verified_;
     req.received = received_;
-    req.run_on_io = [&ioc = srv_.ioc](std::function<void()> f) { net::post(ioc, std::move(f)); };
+    // Append completions continue on this session's strand: one hop from the
+    // sequencer thread, and the answer is then written without another.
+    req.run_on_io = [ex = stream_.get_executor()](std::function<void()> f) { net::post(ex, std::move(f)); };
     method_ = req.method;
     target_ = req.target.substr(0, req.target.find('?'));
     srv_.in_flight.fetch_add(1);
@@ -311,9 +314,11 @@ class session final : public session_handle, public std::enable_shared_from_this
       return start_export(std::get<ledger::export_request>(std::move(opened)));
     }
     srv_.handler->handle(std::move(req), [self = this->shared_from_this()](response r) {
-      // May run on the sequencer thread: hop back onto this session's strand.
-      net::post(self->stream_.get_executor(),
-                [self, r = std::move(r)]() mutable { self->write(std::move(r)); });
+      // Runs on this session's strand (reads: inline; appends: via run_on_io),
+      // or elsewhere if a completion came without it: dispatch writes inline
+      // when already on the strand and hops onto it otherwise.
+      net::dispatch(self->stream_.get_executor(),
+                    [self, r = std::move(r)]() mutable { self->write(std::move(r)); });
     });
   }
 
