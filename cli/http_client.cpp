@@ -238,8 +238,9 @@ result<int> http_client::stream(std::string_view target, std::string_view accept
       parser.get().body().data = buf;
       parser.get().body().size = sizeof buf;
       // Live streams may be quiet for long; the server sends keep-alive comments.
+      // read_some: hand over whatever arrived, do not wait for a full buffer.
       impl_->lowest().expires_never();
-      http::read(s, impl_->buffer, parser, ec);
+      http::read_some(s, impl_->buffer, parser, ec);
       if (ec == http::error::need_buffer) ec = {};
       if (ec) break;
       const std::size_t got = sizeof buf - parser.get().body().size;

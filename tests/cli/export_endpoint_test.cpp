@@ -2,8 +2,8 @@
 // and a streamed export that vellum-verify accepts. Spawns the built vellumd
 // on 127.0.0.1 with an ephemeral port and a temporary data directory.
 
-#include "crypto/keys.hpp"
 #include "test_util.hpp"
+#include "vellumd_process.hpp"
 
 #include <boost/test/unit_test.hpp>
 
@@ -14,43 +14,7 @@ using namespace vellum;
 
 namespace {
 
-struct server_fixture {
-  test::temp_dir dir;
-  std::string url;
-  std::string vkey;
-  int pid = -1;
-
-  server_fixture() {
-    auto key = crypto::private_key::generate(crypto::key_type::ed25519);
-    BOOST_REQUIRE(key);
-    test::write_text(dir.path() / "ward.pem", key->to_pem());
-    const std::string config = R"({"listen":"127.0.0.1:0","data_dir":")" + (dir.path() / "data").string() +
-                               R"(","submitters":[{"kid":"ward","public_key":)" +
-                               boost::json::serialize(boost::json::value(key->public_key().to_pem())) +
-                               R"(,"streams":[""]}],"tokens":[{"token":"reader-token-0123456789abcdef","role":"reader"},)"
-                               R"({"token":"auditor-token-0123456789abcdef","role":"auditor"}]})";
-    test::write_text(dir.path() / "vellum.json", config);
-    // Start vellumd in the background; its stdout names the port.
-    auto r = test::run_command("cd " + dir.str() + " && (" + test::binary("vellumd") +
-                               " --config vellum.json > out.txt 2> err.txt & echo $!)");
-    pid = std::stoi(r.out);
-    for (int i = 0; i < 100 && url.empty(); ++i) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-      const std::string out = test::read_text((dir.path() / "out.txt").string());
-      if (auto at = out.find("listening on "); at != std::string::npos && out.find('\n', at) != std::string::npos)
-        url = out.substr(at + 13, out.find('\n', at) - at - 13);
-      if (auto at = out.find("verifier key: "); at != std::string::npos)
-        vkey = out.substr(at + 14, out.find('\n', at) - at - 14);
-    }
-    BOOST_REQUIRE_MESSAGE(!url.empty(), "vellumd did not start: " << test::read_text((dir.path() / "err.txt").string()));
-  }
-  ~server_fixture() { test::run_command("kill " + std::to_string(pid) + " 2>/dev/null; sleep 0.2"); }
-
-  test::command_result vellum(const std::string& args, const std::string& token = "") const {
-    return test::run_command("cd " + dir.str() + " && VELLUM_SERVER=" + url + " VELLUM_TOKEN=" + token + " " +
-                             test::binary("vellum") + " " + args + " 2>&1");
-  }
-};
+struct server_fixture : test::vellumd_process {};
 
 }  // namespace
 
@@ -62,14 +26,14 @@ BOOST_AUTO_TEST_CASE(auditor_exports_a_stream_that_verifies_offline_and_readers_
                     " --type Note --data-json '{\"i\":" + std::to_string(i) + "}'");
     BOOST_REQUIRE_MESSAGE(r.exit_code == 0, r.out);
   }
-  auto ok = vellum("export --stream therapy-1 --out t1.vellum", "auditor-token-0123456789abcdef");
+  auto ok = vellum("export --stream therapy-1 --out t1.vellum", test::auditor_token);
   BOOST_TEST_REQUIRE(ok.exit_code == 0, ok.out);
   auto verified = test::run_command(test::binary("vellum-verify") + " bundle " + (dir.path() / "t1.vellum").string() +
                                     " --log-key '" + vkey + "' --json");
   BOOST_TEST(verified.exit_code == 0, verified.out);
   BOOST_TEST(verified.out.find("\"verified\":true") != std::string::npos, verified.out);
 
-  auto reader = vellum("export --stream therapy-1 --out r.vellum", "reader-token-0123456789abcdef");
+  auto reader = vellum("export --stream therapy-1 --out r.vellum", test::reader_token);
   BOOST_TEST(reader.exit_code != 0);
   BOOST_TEST(reader.out.find("403") != std::string::npos, reader.out);
   BOOST_TEST(!std::filesystem::exists(dir.path() / "r.vellum"));
@@ -80,7 +44,7 @@ BOOST_AUTO_TEST_CASE(auditor_exports_a_stream_that_verifies_offline_and_readers_
 }
 
 BOOST_AUTO_TEST_CASE(refuses_bad_selections_before_streaming) {
-  const std::string token = "auditor-token-0123456789abcdef";
+  const std::string token = test::auditor_token;
   auto beyond = test::run_command("curl -s -H 'Authorization: Bearer " + token + "' '" + url +
                                   "/v1/export?from_seq=0&to_seq=5&since_size=999'");
   BOOST_TEST(beyond.out.find("since_size is beyond") != std::string::npos, beyond.out);
