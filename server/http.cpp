@@ -59,6 +59,53 @@ void log_line(const boost::json::object& o) {
   std::fflush(stderr);
 }
 
+// Appends s as a JSON string literal. Bytes outside printable ASCII are
+// written as \u00XX, so the line is valid JSON whatever the client sent.
+void append_quoted(std::string& out, std::string_view s) {
+  static constexpr char hex[] = "0123456789abcdef";
+  out += '"';
+  for (char c : s) {
+    auto u = static_cast<unsigned char>(c);
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += c;
+    } else if (u < 0x20 || u >= 0x7f) {
+      out += "\\u00";
+      out += hex[u >> 4];
+      out += hex[u & 15];
+    } else {
+      out += c;
+    }
+  }
+  out += '"';
+}
+
+// The per-request log: lines are collected and written with one write(2)
+// when 32 KiB have gathered and at least every 200 ms (flush timer in
+// http_server::run), instead of one write per request.
+class request_log {
+ public:
+  void add(std::string_view line) {
+    std::lock_guard lock(mutex_);
+    buf_.append(line);
+    if (buf_.size() >= 32 * 1024) flush_locked();
+  }
+  void flush() {
+    std::lock_guard lock(mutex_);
+    flush_locked();
+  }
+
+ private:
+  void flush_locked() {
+    if (buf_.empty()) return;
+    std::fwrite(buf_.data(), 1, buf_.size(), stderr);
+    std::fflush(stderr);
+    buf_.clear();
+  }
+  std::mutex mutex_;
+  std::string buf_;
+};
+
 void log_message(std::string_view level, std::string_view msg) {
   log_line({{"time", crypto::format_time_us(ledger::system_clock_us())}, {"level", level}, {"msg", msg}});
 }
@@ -110,6 +157,7 @@ struct http_server::impl {
   std::unique_ptr<server::api> handler;
   session_registry subscribers;  // SSE sessions
   session_registry sessions;     // every connection
+  request_log requests_log;
   std::optional<ssl::context> tls_ctx;
   std::atomic<std::size_t> connections{0};
   std::atomic<std::size_t> in_flight{0};  // requests read but not yet answered
@@ -120,11 +168,19 @@ struct http_server::impl {
   net::io_context ioc;
   tcp::acceptor acceptor;
   net::steady_timer accept_retry;
+  net::steady_timer log_timer{ioc};
   std::optional<net::signal_set> signals;
   std::function<void()> reload;
   std::thread stopper;
 
   void wait_signal();
+  void flush_log_periodically() {
+    log_timer.expires_after(std::chrono::milliseconds(200));
+    log_timer.async_wait([this](beast::error_code ec) {
+      requests_log.flush();
+      if (!ec) flush_log_periodically();
+    });
+  }
 
   explicit impl(config c)
       : cfg(std::move(c)), creds(cfg.creds), acceptor(ioc), accept_retry(ioc) {}
@@ -332,14 +388,21 @@ class session final : public session_handle, public std::enable_shared_from_this
     res->prepare_payload();
     if (head_) res->body().clear();  // HEAD: headers (with the GET length) only
     auto us = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - received_).count();
-    log_line({{"time", crypto::format_time_us(ledger::system_clock_us())},
-              {"remote", remote_},
-              {"method", method_},
-              {"path", target_},
-              {"route", r.route},
-              {"status", r.status},
-              {"duration_us", us},
-              {"bytes", res->body().size()}});
+    std::string line;
+    line.reserve(192 + target_.size());
+    line += "{\"time\":\"";
+    line += crypto::format_time_us(ledger::system_clock_us());
+    line += "\",\"remote\":";
+    append_quoted(line, remote_);
+    line += ",\"method\":";
+    append_quoted(line, method_);
+    line += ",\"path\":";
+    append_quoted(line, target_);
+    line += ",\"route\":";
+    append_quoted(line, r.route);
+    line += ",\"status\":" + std::to_string(r.status) + ",\"duration_us\":" + std::to_string(us) +
+            ",\"bytes\":" + std::to_string(res->body().size()) + "}\n";
+    srv_.requests_log.add(line);
     lowest().expires_after(std::chrono::milliseconds(lim().read_timeout_ms));
     http::async_write(stream_, *res, [self = this->shared_from_this(), res](beast::error_code ec, std::size_t) {
       self->srv_.in_flight.fetch_sub(1);
@@ -784,6 +847,7 @@ void http_server::impl::wait_signal() {
 void http_server::run() {
   auto& p = *impl_;
   p.accept();
+  p.flush_log_periodically();
   std::vector<std::thread> threads;
   const unsigned n = std::max(1u, p.cfg.threads);
   for (unsigned i = 1; i < n; ++i) threads.emplace_back([&p] { p.ioc.run(); });
@@ -795,6 +859,7 @@ void http_server::run() {
   }
   if (p.stopper.joinable()) p.stopper.join();
   p.seq->stop();
+  p.requests_log.flush();
 }
 
 }  // namespace vellum::server
