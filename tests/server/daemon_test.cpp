@@ -12,6 +12,7 @@
 #include <cstdio>
 #include <fcntl.h>
 #include <poll.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -25,7 +26,8 @@ std::string vellumd_path() { return std::string(VELLUM_BINARY_DIR) + "/vellumd";
 // A vellumd child process with stdout on a pipe and stderr in a file.
 class daemon_process {
  public:
-  explicit daemon_process(std::vector<std::string> args, const std::string& stderr_path) {
+  // nofile: if non-zero, the child's RLIMIT_NOFILE (to provoke EMFILE on accept).
+  explicit daemon_process(std::vector<std::string> args, const std::string& stderr_path, rlim_t nofile = 0) {
     int fds[2];
     BOOST_REQUIRE(::pipe(fds) == 0);
     pid_ = ::fork();
@@ -35,6 +37,10 @@ class daemon_process {
       int err = ::open(stderr_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
       if (err >= 0) ::dup2(err, 2);
       ::close(fds[0]);
+      if (nofile != 0) {
+        rlimit lim{nofile, nofile};
+        ::setrlimit(RLIMIT_NOFILE, &lim);
+      }
       std::vector<char*> argv;
       auto bin = vellumd_path();
       argv.push_back(bin.data());
@@ -219,6 +225,37 @@ BOOST_AUTO_TEST_CASE(reloads_tokens_on_sighup) {
   BOOST_TEST(status == 200u);
   BOOST_TEST(http_request(port, "GET", "/v1/log/events", {}, {}, bearer("first-token-0123456789")).status == 401u);
   d.signal(SIGINT);
+  BOOST_TEST(d.wait(std::chrono::seconds(15)) == 0);
+}
+
+BOOST_AUTO_TEST_CASE(keeps_accepting_after_running_out_of_file_descriptors) {
+  temp_dir dir;
+  daemon_process d({"--listen", "127.0.0.1:0", "--data", dir.str() + "/data"}, dir.str() + "/stderr", 48);
+  BOOST_REQUIRE(d.line().rfind("verifier key: ", 0) == 0u);
+  auto port = port_of(d.line());
+  {
+    // Hold more connections than the server has descriptors left.
+    std::vector<std::unique_ptr<http_client>> held;
+    for (int i = 0; i < 60; ++i) {
+      try {
+        held.push_back(std::make_unique<http_client>(port, std::nullopt, std::chrono::seconds(2)));
+      } catch (const std::exception&) {
+      }
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  }
+  // The accept loop backed off and resumed: new connections are served again.
+  unsigned status = 0;
+  for (int i = 0; i < 50 && status != 200u; ++i) {
+    try {
+      status = http_request(port, "GET", "/healthz").status;
+    } catch (const std::exception&) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+  }
+  BOOST_TEST(status == 200u);
+  BOOST_TEST(read_text(dir.str() + "/stderr").find("accept failed") != std::string::npos);
+  d.signal(SIGTERM);
   BOOST_TEST(d.wait(std::chrono::seconds(15)) == 0);
 }
 
