@@ -420,6 +420,13 @@ response api::route(const request& req, std::string_view path, std::string_view 
     return finish(std::move(r), name);
   }
 
+  if (path == "/v1/subscribe") {
+    // GET is served as Server-Sent Events by the transport (open_subscription).
+    if (req.method != "GET") return finish(method_not_allowed("GET"), "GET /v1/subscribe");
+    return finish(error_response(errc::bad_request, "GET /v1/subscribe is served by the transport"),
+                  "GET /v1/subscribe");
+  }
+
   // --- writes ---
   if (path == "/v1/events") {
     if (req.method != "POST") return finish(method_not_allowed("POST"), "POST /v1/events");

@@ -300,6 +300,7 @@ BOOST_AUTO_TEST_CASE(answers_unknown_routes_404_and_wrong_methods_405) {
   BOOST_TEST(m.status == 405u);
   BOOST_TEST(m.header("allow") == "POST");
   BOOST_TEST(http_request(srv.port(), "DELETE", "/v1/events/0", {}, {}, bearer(ids.reader_token)).status == 405u);
+  BOOST_TEST(http_request(srv.port(), "POST", "/v1/subscribe", "x", "text/plain").status == 405u);
 }
 
 BOOST_AUTO_TEST_CASE(answers_a_batch_per_line_with_bad_events_in_the_middle) {
