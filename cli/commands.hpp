@@ -5,6 +5,7 @@
 // event, an fsck finding), 2 usage or I/O errors.
 
 #include "cli/http_client.hpp"
+#include "crypto/checkpoint.hpp"
 
 #include <boost/program_options.hpp>
 
@@ -37,6 +38,15 @@ struct connection_options {
 bool parse_args(int argc, char** argv, boost::program_options::options_description& desc,
                 const boost::program_options::positional_options_description& pos,
                 boost::program_options::variables_map& vm, const std::string& synopsis);
+
+// Percent-encodes a URL path segment or query value (RFC 3986: only
+// unreserved characters stay as they are).
+std::string percent_encode(std::string_view s);
+
+// The checkpoint body of a signed note (the text before the blank line),
+// parsed; signatures are not checked here (that is vellum-verify's job).
+// Throws cli_error naming `what` if it does not parse.
+crypto::checkpoint checkpoint_of_note(std::string_view note, const std::string& what);
 
 // Prints an HTTP error response ({"error":{code,message}}) to stderr.
 void print_http_error(const std::string& what, const http_response& res);

@@ -2,6 +2,8 @@
 
 #include <boost/json.hpp>
 
+#include <cctype>
+#include <cstdio>
 #include <cstdlib>
 #include <iostream>
 
@@ -40,6 +42,27 @@ bool parse_args(int argc, char** argv, po::options_description& desc,
   }
   po::notify(vm);
   return true;
+}
+
+std::string percent_encode(std::string_view s) {
+  std::string out;
+  for (unsigned char c : s) {
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
+      out += static_cast<char>(c);
+    } else {
+      char buf[4];
+      std::snprintf(buf, sizeof buf, "%%%02X", c);
+      out += buf;
+    }
+  }
+  return out;
+}
+
+crypto::checkpoint checkpoint_of_note(std::string_view note, const std::string& what) {
+  const auto split = note.find("\n\n");
+  auto body = crypto::parse_checkpoint(note.substr(0, split == std::string_view::npos ? note.size() : split + 1));
+  if (!body) throw cli_error(what + " is not a checkpoint: " + body.error().message());
+  return *body;
 }
 
 void print_http_error(const std::string& what, const http_response& res) {

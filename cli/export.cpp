@@ -22,21 +22,6 @@ namespace vellum::cli {
 
 namespace {
 
-// Percent-encodes a query parameter value (RFC 3986 unreserved characters stay).
-std::string query_value(std::string_view s) {
-  std::string out;
-  for (unsigned char c : s) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
-      out += static_cast<char>(c);
-    } else {
-      char buf[4];
-      std::snprintf(buf, sizeof buf, "%%%02X", c);
-      out += buf;
-    }
-  }
-  return out;
-}
-
 // An RFC 3339 time from the command line, in the canonical form the bundle
 // header uses (UTC, six fractional digits).
 std::string canonical_time(const std::string& flag, const std::string& text) {
@@ -50,10 +35,7 @@ std::string canonical_time(const std::string& flag, const std::string& text) {
 std::uint64_t checkpoint_size(const std::string& path) {
   auto note = crypto::read_file(path);
   if (!note) throw cli_error("cannot read " + path + ": " + note.error().message());
-  const auto split = note->find("\n\n");
-  auto body = crypto::parse_checkpoint(note->substr(0, split == std::string::npos ? note->size() : split + 1));
-  if (!body) throw cli_error(path + " is not a checkpoint: " + body.error().message());
-  return body->size;
+  return checkpoint_of_note(*note, path).size;
 }
 
 // Counts lines and event lines as chunks pass by, and remembers the last
@@ -110,7 +92,7 @@ int cmd_export(int argc, char** argv) {
 
   std::string query;
   auto param = [&](const std::string& name, const std::string& value) {
-    query += (query.empty() ? "?" : "&") + name + "=" + query_value(value);
+    query += (query.empty() ? "?" : "&") + name + "=" + percent_encode(value);
   };
   const int kinds = (vm.count("stream") ? 1 : 0) + (vm.count("prefix") ? 1 : 0) +
                     (vm.count("from-seq") || vm.count("to-seq") ? 1 : 0) +

@@ -215,9 +215,9 @@ result<http_response> http_client::request(std::string_view method, std::string_
   return make_error_code(asio::error::connection_reset);
 }
 
-result<int> http_client::stream(std::string_view target, std::string_view accept,
-                                const std::function<bool(std::string_view)>& on_chunk,
-                                std::string_view last_event_id) {
+result<int> http_client::get_streamed(std::string_view target, std::string_view accept,
+                                      std::string_view last_event_id, bool may_idle,
+                                      const std::function<bool(int, std::string_view)>& on_chunk) {
   if (auto ec = impl_->connect()) return ec;
   auto req = impl_->make_request("GET", target, {}, {});
   req.set(http::field::accept, accept);
@@ -233,48 +233,16 @@ result<int> http_client::stream(std::string_view target, std::string_view accept
     http::read_header(s, impl_->buffer, parser, ec);
     if (ec) return 0;
     status = static_cast<int>(parser.get().result_int());
-    char buf[8192];
-    while (!parser.is_done()) {
-      parser.get().body().data = buf;
-      parser.get().body().size = sizeof buf;
-      // Live streams may be quiet for long; the server sends keep-alive comments.
-      // read_some: hand over whatever arrived, do not wait for a full buffer.
-      impl_->lowest().expires_never();
-      http::read_some(s, impl_->buffer, parser, ec);
-      if (ec == http::error::need_buffer) ec = {};
-      if (ec) break;
-      const std::size_t got = sizeof buf - parser.get().body().size;
-      if (got && !on_chunk(std::string_view(buf, got))) break;
-    }
-    return 0;
-  });
-  impl_->close();
-  if (ec && ec != http::error::end_of_stream && ec != asio::error::eof) return ec;
-  return status;
-}
-
-result<int> http_client::download(std::string_view target, std::string_view accept,
-                                  const std::function<bool(int, std::string_view)>& on_chunk) {
-  if (auto ec = impl_->connect()) return ec;
-  auto req = impl_->make_request("GET", target, {}, {});
-  req.set(http::field::accept, accept);
-  beast::error_code ec;
-  http::response_parser<http::buffer_body> parser;
-  parser.body_limit(boost::none);
-  int status = 0;
-  impl_->with_stream([&](auto& s) {
-    impl_->lowest().expires_after(impl_->timeout);
-    http::write(s, req, ec);
-    if (ec) return 0;
-    http::read_header(s, impl_->buffer, parser, ec);
-    if (ec) return 0;
-    status = static_cast<int>(parser.get().result_int());
     std::vector<char> buf(std::size_t{1} << 16);
     while (!parser.is_done()) {
       parser.get().body().data = buf.data();
       parser.get().body().size = buf.size();
-      impl_->lowest().expires_after(impl_->timeout);  // a stalled server fails, a slow one does not
-      http::read(s, impl_->buffer, parser, ec);
+      // A live stream may be quiet for long (the server sends keep-alive
+      // comments); a download fails when stalled, never because it is slow.
+      if (may_idle) impl_->lowest().expires_never();
+      else impl_->lowest().expires_after(impl_->timeout);
+      // read_some: hand over whatever arrived, do not wait for a full buffer.
+      http::read_some(s, impl_->buffer, parser, ec);
       if (ec == http::error::need_buffer) ec = {};
       if (ec) break;
       const std::size_t got = buf.size() - parser.get().body().size;
@@ -286,6 +254,18 @@ result<int> http_client::download(std::string_view target, std::string_view acce
   impl_->close();
   if (ec && !complete) return ec;
   return status;
+}
+
+result<int> http_client::stream(std::string_view target, std::string_view accept,
+                                const std::function<bool(std::string_view)>& on_chunk,
+                                std::string_view last_event_id) {
+  return get_streamed(target, accept, last_event_id, true,
+                      [&](int, std::string_view chunk) { return on_chunk(chunk); });
+}
+
+result<int> http_client::download(std::string_view target, std::string_view accept,
+                                  const std::function<bool(int, std::string_view)>& on_chunk) {
+  return get_streamed(target, accept, {}, false, on_chunk);
 }
 
 }  // namespace vellum::cli

@@ -74,6 +74,9 @@ class http_client {
   const server_url& url() const { return url_; }
 
  private:
+  result<int> get_streamed(std::string_view target, std::string_view accept, std::string_view last_event_id,
+                           bool may_idle, const std::function<bool(int, std::string_view)>& on_chunk);
+
   struct impl;
   std::unique_ptr<impl> impl_;
   server_url url_;

@@ -14,22 +14,6 @@ namespace vellum::cli {
 
 namespace {
 
-// Percent-encodes a stream name for a URL path segment (stream names are
-// restricted to URL-safe characters plus ':' and '@', which stay legal).
-std::string path_segment(const std::string& s) {
-  std::string out;
-  for (unsigned char c : s) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == ':' || c == '@') {
-      out += static_cast<char>(c);
-    } else {
-      char buf[4];
-      std::snprintf(buf, sizeof buf, "%%%02X", c);
-      out += buf;
-    }
-  }
-  return out;
-}
-
 boost::json::object get_json(http_client& client, const std::string& target, const std::string& what) {
   auto res = client.request("GET", target);
   if (!res) throw cli_error("cannot reach the server: " + res.error().message());
@@ -41,14 +25,6 @@ boost::json::object get_json(http_client& client, const std::string& target, con
   auto v = boost::json::parse(res->body, ec);
   if (ec || !v.is_object()) throw cli_error(what + ": the server sent something that is not a JSON object");
   return std::move(v.get_object());
-}
-
-// The checkpoint body inside a signed note (text before the blank line).
-crypto::checkpoint checkpoint_body(const std::string& note) {
-  const auto split = note.find("\n\n");
-  auto body = crypto::parse_checkpoint(note.substr(0, split == std::string::npos ? note.size() : split + 1));
-  if (!body) throw cli_error("the server's checkpoint does not parse: " + body.error().message());
-  return *body;
 }
 
 // The signed checkpoint note in member `key`; every batch signs one, so a
@@ -91,7 +67,7 @@ int cmd_read(int argc, char** argv) {
   while (printed < limit) {
     const std::uint64_t page = std::min<std::uint64_t>(limit - printed, 1000);
     std::string target = vm.count("all") ? "/v1/log/events?limit=" + std::to_string(page)
-                                         : "/v1/streams/" + path_segment(stream) + "?limit=" + std::to_string(page) +
+                                         : "/v1/streams/" + percent_encode(stream) + "?limit=" + std::to_string(page) +
                                                (vm.count("backward") ? "&direction=backward" : "");
     if (cursor) target += "&from=" + std::to_string(*cursor);
     auto o = get_json(client, target, "read");
@@ -124,9 +100,9 @@ int cmd_tail(int argc, char** argv) {
   auto client = conn.connect();
   std::string target = "/v1/subscribe?";
   if (vm.count("from")) target += "from=" + std::to_string(from) + "&";
-  if (!stream.empty()) target += "stream=" + path_segment(stream) + "&";
-  if (!prefix.empty()) target += "prefix=" + path_segment(prefix) + "&";
-  if (!type.empty()) target += "type=" + path_segment(type) + "&";
+  if (!stream.empty()) target += "stream=" + percent_encode(stream) + "&";
+  if (!prefix.empty()) target += "prefix=" + percent_encode(prefix) + "&";
+  if (!type.empty()) target += "type=" + percent_encode(type) + "&";
   target.pop_back();
 
   // Server-Sent Events: blocks of "field: value" lines ended by a blank line.
@@ -221,7 +197,7 @@ int cmd_proof(int argc, char** argv) {
     auto o = get_json(client, target, "inclusion proof");
     const std::string note = note_member(o, "checkpoint", o.at("tree_size").to_number<std::uint64_t>());
     out = {{"leaf_index", o.at("seq")},     {"tree_size", o.at("tree_size")},
-           {"leaf_hash", o.at("leaf_hash")}, {"root", crypto::base64_encode(checkpoint_body(note).root)},
+           {"leaf_hash", o.at("leaf_hash")}, {"root", crypto::base64_encode(checkpoint_of_note(note, "the server's checkpoint").root)},
            {"path", o.at("proof")},          {"leaf_entry", o.at("leaf_entry")},
            {"checkpoint", note}};
   } else if (kind == "consistency") {
@@ -231,8 +207,8 @@ int cmd_proof(int argc, char** argv) {
     const std::string from_note = note_member(o, "from_checkpoint", a), to_note = note_member(o, "to_checkpoint", b);
     out = {{"size1", o.at("from")},
            {"size2", o.at("to")},
-           {"root1", crypto::base64_encode(checkpoint_body(from_note).root)},
-           {"root2", crypto::base64_encode(checkpoint_body(to_note).root)},
+           {"root1", crypto::base64_encode(checkpoint_of_note(from_note, "the server's checkpoint").root)},
+           {"root2", crypto::base64_encode(checkpoint_of_note(to_note, "the server's checkpoint").root)},
            {"proof", o.at("proof")},
            {"checkpoint1", from_note},
            {"checkpoint2", to_note}};
