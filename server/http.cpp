@@ -712,6 +712,8 @@ void http_server::impl::accept() {
       return accept();
     }
     beast::error_code rec;
+    // Answers and SSE messages are complete when written: send them at once.
+    sock.set_option(tcp::no_delay(true), rec);
     auto ep = sock.remote_endpoint(rec);
     std::string remote = rec ? "?" : ep.address().to_string() + ":" + std::to_string(ep.port());
     if (tls_ctx) {
