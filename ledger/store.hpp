@@ -33,13 +33,14 @@ struct dbs {
                                              std::string_view key);
 
 // The committed nodes of levels >= min_level (the hashes of the level >= 1
-// tiles), in memory: about n/128 hashes (n/4 bytes) for n leaves, and they
+// tiles and the top two levels of the level-0 tiles), in memory: about n/32
+// hashes (n bytes: 10 MB for ten million events) for n leaves, and they
 // never change once complete. Proofs read their upper levels from here
 // instead of LMDB. Thread-safe: readers share, the writer appends after
 // each commit.
 class upper_node_cache {
  public:
-  static constexpr unsigned min_level = 8;
+  static constexpr unsigned min_level = 6;
 
   // Sets out[i] and hit[i] = 1 for every cached ids[i] (one lock).
   void lookup(std::span<const crypto::node_id> ids, std::span<crypto::hash> out,
