@@ -25,7 +25,8 @@ struct vellumd_process {
   std::string vkey;  // the log's verifier key, as vellumd printed it
   int pid = -1;
 
-  vellumd_process() {
+  // `extra` members are added to the configuration (e.g. "tls").
+  explicit vellumd_process(const boost::json::object& extra = {}) {
     auto key = crypto::private_key::generate(crypto::key_type::ed25519);
     BOOST_REQUIRE(key);
     write_text(dir.path() / "ward.pem", key->to_pem());
@@ -37,6 +38,7 @@ struct vellumd_process {
         {"tokens", boost::json::array{boost::json::object{{"token", reader_token}, {"role", "reader"}},
                                       boost::json::object{{"token", auditor_token}, {"role", "auditor"}},
                                       boost::json::object{{"token", admin_token}, {"role", "admin"}}}}};
+    for (const auto& kv : extra) cfg[kv.key()] = kv.value();
     write_text(dir.path() / "vellum.json", boost::json::serialize(cfg));
     auto r = run_command("cd " + dir.str() + " && (" + binary("vellumd") +
                          " --config vellum.json > out.txt 2> err.txt & echo $!)");
