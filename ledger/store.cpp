@@ -16,6 +16,8 @@
 #include "crypto/leaf_entry.hpp"
 #include "crypto/note.hpp"
 
+#include <sys/statvfs.h>
+
 #include <algorithm>
 #include <atomic>
 #include <filesystem>
@@ -288,6 +290,9 @@ class ledger_impl final : public ledger {
   template <class F>
   boost::system::error_code with_map_growth(F&& attempt);
   boost::system::error_code grow_map();
+  // The ledger error for a failed write transaction (storage_full when the
+  // file system is out of space, whatever code LMDB chose).
+  boost::system::error_code write_failure(const boost::system::error_code& ec) const;
   boost::system::error_code init_txn(const options& opts, std::string& why);
   boost::system::error_code append_txn(std::span<const statement> batch,
                                        std::vector<append_outcome>& out);
@@ -709,9 +714,24 @@ std::vector<append_outcome> ledger_impl::append(std::span<const statement> batch
   const auto ec = with_map_growth([&] { return append_txn(batch, out); });
   if (ec) {
     out.assign(batch.size(), append_outcome{});
-    for (auto& o : out) o.error = lmdb::to_ledger_error(ec);
+    const auto mapped = write_failure(ec);
+    for (auto& o : out) o.error = mapped;
   }
   return out;
+}
+
+boost::system::error_code ledger_impl::write_failure(const boost::system::error_code& ec) const {
+  auto mapped = lmdb::to_ledger_error(ec);
+  if (mapped != errc::io_error) return mapped;
+  // LMDB reports a short write as EIO, and a filling disk often ends in one:
+  // when the file system is (nearly) full, say so; the commit was aborted
+  // and nothing was stored either way.
+  const char* path = nullptr;
+  struct statvfs fs {};
+  if (mdb_env_get_path(env_.get(), &path) == 0 && path && ::statvfs(path, &fs) == 0 &&
+      static_cast<std::uint64_t>(fs.f_bavail) * fs.f_frsize < (std::uint64_t{4} << 20))
+    return errc::storage_full;
+  return mapped;
 }
 
 // ---------------------------------------------------------------------------

@@ -1,0 +1,91 @@
+// A disk that is really full: the data directory on a tiny tmpfs (needs root
+// and mount(2); skipped with a message otherwise). Appends must fail with
+// storage_full and write nothing, every acknowledged event must stay intact,
+// and appending must work again once space is freed.
+
+#include "ledger_test_util.hpp"
+
+#include <boost/test/unit_test.hpp>
+
+#include <sys/mount.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+
+
+using namespace vellum::ledger;
+
+namespace {
+
+// A 6 MiB tmpfs mounted on a fresh directory, unmounted when done.
+struct tiny_disk {
+  vellum::test::temp_dir dir;
+  bool mounted = false;
+  tiny_disk() {
+    if (::geteuid() != 0) return;
+    mounted = ::mount("tmpfs", dir.str().c_str(), "tmpfs", 0, "size=6m") == 0;
+  }
+  ~tiny_disk() {
+    if (mounted) ::umount2(dir.str().c_str(), MNT_DETACH);
+  }
+};
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(disk_full)
+
+BOOST_AUTO_TEST_CASE(full_disk_refuses_with_storage_full_and_keeps_every_acknowledged_event) {
+  tiny_disk disk;
+  if (!disk.mounted) {
+    BOOST_TEST_MESSAGE("skipped: needs root to mount a small tmpfs");
+    return;
+  }
+  test::manual_clock clock;
+  options o = test::test_options(disk.dir, clock);
+  o.initial_map_size = std::size_t{1} << 20;  // grows by itself until the disk, not the map, is full
+  o.sync = true;
+  auto l = test::open_or_fail(o);
+  test::statement_factory f;
+  // Fill most of the disk with a file we can delete later, then append until refused.
+  {
+    std::ofstream filler(disk.dir.path() / "filler", std::ios::binary);
+    const std::string mib(1 << 20, 'f');
+    for (int i = 0; i < 3; ++i) filler << mib;
+  }
+  std::vector<receipt> acked;
+  boost::system::error_code refusal;
+  for (int batch = 0; batch < 2000 && !refusal; ++batch) {
+    std::vector<statement> b;
+    for (int i = 0; i < 16; ++i) b.push_back(f.make("full-" + std::to_string(i % 4), expected_revision::any(), {}, 2000));
+    auto out = l->append(b);
+    for (auto& r : out) {
+      if (r.error) refusal = r.error;
+      else acked.push_back(r.rcpt);
+    }
+  }
+  BOOST_TEST_REQUIRE(!!refusal, "the disk never filled up");
+  BOOST_TEST(refusal == errc::storage_full, refusal.message());
+  BOOST_TEST_REQUIRE(!acked.empty());
+  const std::uint64_t size_at_refusal = l->tree_size();
+  BOOST_TEST(size_at_refusal == acked.size());  // nothing half-written
+
+  // Space again: the same ledger appends, and everything verifies.
+  std::filesystem::remove(disk.dir.path() / "filler");
+  auto more = test::append_one(*l, f.make("full-0"));
+  BOOST_TEST(more.seq == size_at_refusal);
+  const std::string vkey = l->verifier_key();
+  l.reset();
+  auto report = fsck(o.data_dir);
+  BOOST_TEST_REQUIRE(report.has_value());
+  BOOST_TEST(report->ok(), (report->problems.empty() ? "" : report->problems.front().what));
+  auto reopened = test::open_or_fail(o);
+  for (std::size_t i = 0; i < acked.size(); i += 7) {
+    auto e = reopened->event_by_seq(acked[i].seq);
+    BOOST_TEST_REQUIRE(e.has_value());
+    BOOST_TEST(e->record == acked[i].record);
+  }
+  test::verify_receipt(more, vkey);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
