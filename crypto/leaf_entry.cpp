@@ -52,8 +52,14 @@ std::uint64_t get_u64(byte_view in) {
 void append_json_string(std::string& out, std::string_view s) {
   static constexpr char hex_digits[] = "0123456789abcdef";
   out.push_back('"');
-  for (char ch : s) {
-    const auto c = static_cast<unsigned char>(ch);
+  // Copy runs of characters that need no escape in one go (a JWS is all of
+  // them); escape the rest one by one.
+  std::size_t run = 0;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    if (c >= 0x20 && c != '"' && c != '\\') continue;
+    out.append(s.substr(run, i - run));
+    run = i + 1;
     switch (c) {
       case '"': out += "\\\""; break;
       case '\\': out += "\\\\"; break;
@@ -63,15 +69,12 @@ void append_json_string(std::string& out, std::string_view s) {
       case '\r': out += "\\r"; break;
       case '\t': out += "\\t"; break;
       default:
-        if (c < 0x20) {
-          out += "\\u00";
-          out.push_back(hex_digits[c >> 4]);
-          out.push_back(hex_digits[c & 0xf]);
-        } else {
-          out.push_back(ch);
-        }
+        out += "\\u00";
+        out.push_back(hex_digits[c >> 4]);
+        out.push_back(hex_digits[c & 0xf]);
     }
   }
+  out.append(s.substr(run));
   out.push_back('"');
 }
 
