@@ -190,6 +190,10 @@ class ledger {
   // checkpoint that includes the event and the inclusion proof to it.
   // not_found past the tree. (Additive; the default is not_found.)
   [[nodiscard]] virtual result<receipt> receipt_for(std::uint64_t seq) const;
+  // Only the leaf entry of `seq` (public bytes; no record is read or parsed,
+  // which makes proof answers cheap). not_found past the tree. (Additive; the
+  // default reads the whole event.)
+  [[nodiscard]] virtual result<bytes> leaf_entry(std::uint64_t seq) const;
 };
 
 // Group commit: a bounded queue drained by one thread that calls

@@ -277,6 +277,7 @@ class ledger_impl final : public ledger {
   result<bytes> read_tile(const crypto::tile& t) const override;
   const crypto::hash_source& hashes() const override { return hashes_; }
   result<receipt> receipt_for(std::uint64_t seq) const override;
+  result<bytes> leaf_entry(std::uint64_t seq) const override;
 
   result<reader> begin_read() const;
   // Committed nodes, read through `t` and the upper-level cache.
@@ -522,6 +523,12 @@ result<std::unique_ptr<ledger>> ledger::open(const options& opts, std::string* w
 }
 
 result<receipt> ledger::receipt_for(std::uint64_t) const { return errc::not_found; }
+
+result<bytes> ledger::leaf_entry(std::uint64_t seq) const {
+  auto e = event_by_seq(seq);
+  if (!e) return e.error();
+  return std::move(e->leaf_entry);
+}
 
 namespace {
 
@@ -926,6 +933,15 @@ result<bytes> ledger_impl::read_tile(const crypto::tile& t) const {
     out.insert(out.end(), h->begin(), h->end());
   }
   return out;
+}
+
+result<bytes> ledger_impl::leaf_entry(std::uint64_t seq) const {
+  auto r = begin_read();
+  if (!r) return r.error();
+  auto v = r->txn().get(dbs_[db::leaves], schema::encode_u64(seq));
+  if (!v) return lmdb::to_ledger_error(v.error());
+  if (!*v) return errc::not_found;
+  return bytes((*v)->begin(), (*v)->end());
 }
 
 result<receipt> ledger_impl::receipt_for(std::uint64_t seq) const {

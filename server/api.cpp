@@ -540,13 +540,13 @@ response api::route(const request& req, std::string_view path, std::string_view 
       return finish(error_response(errc::bad_request, "seq must be below tree_size (and the tree must contain it)"), name);
     auto proof = ledger_.inclusion_proof(*seq, ts);
     if (!proof) return finish(ledger_error(proof.error(), "tree_size is beyond the current tree"), name);
-    auto e = ledger_.event_by_seq(*seq);
+    auto entry = ledger_.leaf_entry(*seq);
     json::object o;
     o["seq"] = *seq;
     o["tree_size"] = ts;
-    if (e) {
-      o["leaf_entry"] = b64(e->leaf_entry);
-      o["leaf_hash"] = b64(crypto::leaf_hash(e->leaf_entry));
+    if (entry) {
+      o["leaf_entry"] = b64(*entry);
+      o["leaf_hash"] = b64(crypto::leaf_hash(*entry));
     }
     o["proof"] = hashes_json(*proof);
     if (auto cp = ledger_.checkpoint_at(ts)) o["checkpoint"] = cp->note;
