@@ -12,6 +12,8 @@
 
 #include "crypto/encoding.hpp"
 
+#include "bench_support.hpp"
+
 #include <sys/stat.h>
 #include <time.h>
 
@@ -29,16 +31,7 @@ namespace {
 
 using namespace vellum;
 using clock_type = std::chrono::steady_clock;
-
-std::string make_uuid(std::mt19937_64& rng) {
-  std::array<std::uint8_t, 16> b{};
-  for (auto& x : b) x = static_cast<std::uint8_t>(rng());
-  b[6] = static_cast<std::uint8_t>((b[6] & 0x0f) | 0x40);
-  b[8] = static_cast<std::uint8_t>((b[8] & 0x3f) | 0x80);
-  const std::string h = crypto::hex_encode(b);
-  return h.substr(0, 8) + "-" + h.substr(8, 4) + "-" + h.substr(12, 4) + "-" + h.substr(16, 4) +
-         "-" + h.substr(20, 12);
-}
+using bench::make_uuid;
 
 // A statement of `size` bytes of compact-JWS shape (already "verified").
 ledger::statement make_statement(std::mt19937_64& rng, std::size_t i, std::size_t size) {

@@ -22,16 +22,16 @@
 #include "crypto/encoding.hpp"
 #include "ledger/ledger.hpp"
 
+#include "bench_support.hpp"
+
 #include <boost/json.hpp>
 
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cerrno>
-#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -39,22 +39,14 @@
 #include <fstream>
 #include <memory>
 #include <random>
-#include <sstream>
-#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <vector>
 
 namespace {
 
-namespace fs = std::filesystem;
-namespace json = boost::json;
-using steady = std::chrono::steady_clock;
 using namespace vellum;
-
-[[noreturn]] void die(const std::string& msg) {
-  throw std::runtime_error(msg);
-}
+using namespace vellum::bench;
 
 struct options {
   std::vector<std::uint64_t> sizes{10000, 100000, 1000000};
@@ -123,60 +115,19 @@ options parse_options(int argc, char** argv) {
   return o;
 }
 
-double percentile_ms(std::vector<std::uint32_t> us, double p) {
-  if (us.empty()) return 0;
-  const auto rank = static_cast<std::size_t>(std::ceil(p / 100.0 * static_cast<double>(us.size())));
-  const std::size_t index = std::min(us.size() - 1, rank == 0 ? 0 : rank - 1);
-  std::nth_element(us.begin(), us.begin() + static_cast<std::ptrdiff_t>(index), us.end());
-  return us[index] / 1000.0;
-}
-
-// CPU seconds this thread has used (proofs/s is per CPU second, so other
-// load on the machine does not lower it; latencies are wall time).
-double thread_cpu_now() {
-  timespec ts{};
-  ::clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
-}
-
 std::uint32_t micros_since(steady::time_point t0) {
   return static_cast<std::uint32_t>(
       std::chrono::duration_cast<std::chrono::microseconds>(steady::now() - t0).count());
 }
 
-// Statements of compact-JWS shape, ~1 KiB, over 1,000 streams; the ledger
-// stores what it is given (signatures are checked before it, in vellumd).
+// Statements of compact-JWS shape, ~1 KiB, over 1,000 streams, numbered
+// from 0; the ledger stores what it is given (signatures are checked before
+// it, in vellumd).
 class statement_maker {
  public:
-  ledger::statement next() {
-    const std::uint64_t n = counter_++;
-    ledger::statement s;
-    s.event_id = random_uuid();
-    s.kid = "bench-ehr";
-    s.stream = "therapy-" + std::to_string(n % 1000);
-    s.type = "SessionDocumented";
-    const std::string payload = "{\"event_id\":\"" + s.event_id + "\",\"stream\":\"" + s.stream +
-                                "\",\"type\":\"SessionDocumented\",\"expected_revision\":\"any\",\"data\":{\"note\":\"" +
-                                filler_ + "\"}}";
-    s.jws = "eyJhbGciOiJFZERTQSIsImtpZCI6ImJlbmNoLWVociJ9." + crypto::base64url_encode(crypto::as_bytes(payload)) +
-            "." + std::string(86, 'S');
-    return s;
-  }
+  ledger::statement next() { return fake_statement(counter_++, filler_, rng_); }
 
  private:
-  // Version-4 layout from a seeded generator: random like real event ids, so
-  // the event-id index sees random inserts, and reproducible.
-  std::string random_uuid() {
-    const std::uint64_t hi = rng_(), lo = rng_();
-    char id[40];
-    std::snprintf(id, sizeof id, "%08llx-%04llx-4%03llx-%04llx-%012llx",
-                  static_cast<unsigned long long>(hi >> 32), static_cast<unsigned long long>((hi >> 16) & 0xffff),
-                  static_cast<unsigned long long>(hi & 0xfff),
-                  static_cast<unsigned long long>(0x8000 | ((lo >> 48) & 0x3fff)),
-                  static_cast<unsigned long long>(lo & 0xffffffffffffULL));
-    return id;
-  }
-
   std::uint64_t counter_ = 0;
   std::mt19937_64 rng_{0x5ca1ab1e};
   std::string filler_ = std::string(560, 'x');
@@ -413,7 +364,8 @@ int run(const options& opt) {
       size = led->tree_size();
 
       // Inclusion proofs at tree size `measured_at` (any size up to the
-      // current one is served), one thread, random seqs.
+      // current one is served), one thread, random seqs; proofs/s is per
+      // CPU second (other load does not lower it), latencies are wall time.
       std::vector<std::uint32_t> proof_us;
       proof_us.reserve(opt.proofs);
       const double cpu0 = thread_cpu_now();

@@ -21,13 +21,14 @@
 #include "ledger/export.hpp"
 #include "ledger/ledger.hpp"
 
+#include "bench_support.hpp"
+
 #include <boost/json.hpp>
 
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <array>
 #include <chrono>
 #include <cmath>
 #include <ctime>
@@ -37,7 +38,6 @@
 #include <fstream>
 #include <iostream>
 #include <random>
-#include <sstream>
 #include <optional>
 #include <string>
 #include <thread>
@@ -49,21 +49,18 @@ using steady = std::chrono::steady_clock;
 
 namespace {
 
+// The shared pieces used here (this file keeps its own die: print and exit).
+using bench::make_uuid;
+using bench::next_to_self;
+using bench::openssl_speed_verify_per_second;
+using bench::thread_cpu_now;
+
 [[noreturn]] void die(const std::string& why) {
   std::fprintf(stderr, "verify_bench: %s\n", why.c_str());
   std::exit(2);
 }
 
 double seconds_since(steady::time_point t) { return std::chrono::duration<double>(steady::now() - t).count(); }
-
-std::string uuid(std::mt19937_64& rng) {
-  std::array<std::uint8_t, 16> b{};
-  for (auto& x : b) x = static_cast<std::uint8_t>(rng());
-  b[6] = static_cast<std::uint8_t>((b[6] & 0x0f) | 0x40);
-  b[8] = static_cast<std::uint8_t>((b[8] & 0x3f) | 0x80);
-  const std::string h = crypto::hex_encode(b);
-  return h.substr(0, 8) + "-" + h.substr(8, 4) + "-" + h.substr(12, 4) + "-" + h.substr(16, 4) + "-" + h.substr(20);
-}
 
 struct submitter {
   std::string kid;
@@ -93,7 +90,7 @@ std::string build_and_export(const std::string& data_dir, const std::string& bun
   for (std::uint64_t i = 0; i < n; ++i) {
     const auto& s = subs[i % subs.size()];
     const std::string stream = "therapy-" + std::to_string(i % 50);
-    const std::string id = uuid(rng);
+    const std::string id = make_uuid(rng);
     boost::json::object payload{{"event_id", id},
                                 {"stream", stream},
                                 {"type", "SessionDocumented"},
@@ -176,34 +173,6 @@ child_run run_child(const std::vector<std::string>& args) {
   return r;
 }
 
-std::optional<double> openssl_speed_verify_per_second() {
-  if (std::system("command -v openssl >/dev/null 2>&1") != 0) return std::nullopt;
-  FILE* p = ::popen("openssl speed -seconds 3 ed25519 2>/dev/null", "r");
-  if (!p) return std::nullopt;
-  std::string text;
-  char chunk[4096];
-  while (auto got = std::fread(chunk, 1, sizeof chunk, p)) text.append(chunk, got);
-  ::pclose(p);
-  // "253 bits EdDSA (Ed25519)   0.0000s   0.0001s  25000.0   9000.0": verify/s is last.
-  std::istringstream lines(text);
-  std::string line;
-  while (std::getline(lines, line)) {
-    if (line.find("Ed25519") == std::string::npos || line.find("bits") == std::string::npos) continue;
-    std::istringstream words(line);
-    std::string w, last;
-    while (words >> w) last = w;
-    const double v = std::atof(last.c_str());
-    if (v > 0) return v;
-  }
-  return std::nullopt;
-}
-
-double thread_cpu_seconds() {
-  timespec ts{};
-  ::clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
-}
-
 // One thread verifying one JWS-sized message for `seconds`, per CPU second
 // of that thread (as openssl speed counts), so other load does not lower it.
 double evp_verify_per_second(double seconds) {
@@ -214,13 +183,13 @@ double evp_verify_per_second(double seconds) {
   if (!sig) die("sign");
   std::uint64_t done = 0;
   const auto t = steady::now();
-  const double cpu0 = thread_cpu_seconds();
+  const double cpu0 = thread_cpu_now();
   while (seconds_since(t) < seconds) {
     for (int i = 0; i < 100; ++i)
       if (!k->public_key().verify(crypto::as_bytes(msg), *sig)) die("verify");
     done += 100;
   }
-  return static_cast<double>(done) / (thread_cpu_seconds() - cpu0);
+  return static_cast<double>(done) / (thread_cpu_now() - cpu0);
 }
 
 }  // namespace
@@ -235,9 +204,7 @@ int main(int argc, char** argv) {
     else if (a == "--keep" && i + 1 < argc) keep = argv[++i];
     else die("usage: verify_bench [--events N] [--threads T] [--keep DIR]");
   }
-  std::error_code ec;
-  const auto self = fs::read_symlink("/proc/self/exe", ec);
-  const std::string verifier = ec ? "vellum-verify" : (self.parent_path() / "vellum-verify").string();
+  const std::string verifier = next_to_self("vellum-verify");
   if (!fs::exists(verifier)) die("no vellum-verify next to this program: build the vellum-verify target");
 
   const fs::path dir = keep.empty() ? fs::temp_directory_path() / ("vellum-verify-bench-" + std::to_string(::getpid()))
@@ -255,7 +222,7 @@ int main(int argc, char** argv) {
   const auto run = run_child(args);
   if (run.exit_code != 0) die("vellum-verify did not verify the bundle (exit " + std::to_string(run.exit_code) + ")");
 
-  const auto speed = openssl_speed_verify_per_second();
+  const auto speed = openssl_speed_verify_per_second(3.0);
   const double evp = evp_verify_per_second(3.0);
   const double bound = speed ? *speed : evp;
   const double eps = static_cast<double>(n) / run.seconds;
@@ -276,6 +243,7 @@ int main(int argc, char** argv) {
   double load[1] = {0};
   if (::getloadavg(load, 1) == 1) std::printf("load average (1 min) during the run: %.2f\n", load[0]);
   std::printf("peak RSS of vellum-verify: %.1f MiB (target <= 64 MiB)\n", rss_mib);
+  std::error_code ec;
   if (keep.empty()) fs::remove_all(dir, ec);
   return 0;
 }
