@@ -54,7 +54,7 @@ class public_key {
 class private_key {
  public:
   [[nodiscard]] static result<private_key> generate(key_type t);
-  // PKCS#8 PEM ("-----BEGIN PRIVATE KEY-----").
+  // PKCS#8 PEM (the "BEGIN PRIVATE KEY" label; not the legacy EC/RSA labels).
   [[nodiscard]] static result<private_key> from_pem(std::string_view pem);
   [[nodiscard]] static result<private_key> from_ed25519_seed(byte_view seed32);
   // RFC 7517 JWK with "d" (used by tests with the published vectors).
