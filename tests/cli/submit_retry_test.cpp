@@ -69,6 +69,18 @@ std::string response(const std::string& status, const std::string& extra, const 
          "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
 }
 
+// Runs `vellum submit` of one small event against `url` with a fresh key.
+test::command_result submit_to(const std::string& url, int retries) {
+  test::temp_dir dir;
+  auto key = crypto::private_key::generate(crypto::key_type::ed25519);
+  BOOST_REQUIRE(key);
+  test::write_text(dir.path() / "k.pem", key->to_pem());
+  return test::run_command(test::binary("vellum") + " submit --server " + url + " --key " +
+                           (dir.path() / "k.pem").string() +
+                           " --kid ward --stream s-1 --type T --data-json '{}' --retries " + std::to_string(retries) +
+                           " 2>&1");
+}
+
 }  // namespace
 
 BOOST_AUTO_TEST_SUITE(submit_retries)
@@ -79,13 +91,7 @@ BOOST_AUTO_TEST_CASE(waits_for_retry_after_and_resends_the_same_statement) {
   const std::string created = response("201 Created", "",
                                        R"({"seq":0,"stream":"s-1","revision":0,"tree_size":1})");
   scripted_server srv({busy, created});
-  test::temp_dir dir;
-  auto key = crypto::private_key::generate(crypto::key_type::ed25519);
-  BOOST_REQUIRE(key);
-  test::write_text(dir.path() / "k.pem", key->to_pem());
-  auto r = test::run_command(test::binary("vellum") + " submit --server " + srv.url() + " --key " +
-                             (dir.path() / "k.pem").string() +
-                             " --kid ward --stream s-1 --type T --data-json '{}' --retries 2 2>&1");
+  auto r = submit_to(srv.url(), 2);
   BOOST_TEST(r.exit_code == 0, r.out);
   BOOST_TEST(r.out.find("server busy (503), retrying in 1s") != std::string::npos, r.out);
   BOOST_TEST_REQUIRE(srv.bodies.size() == 2u);
@@ -97,13 +103,7 @@ BOOST_AUTO_TEST_CASE(gives_up_after_the_last_retry_with_the_servers_error) {
   const std::string busy = response("503 Service Unavailable", "Retry-After: 0\r\n",
                                     R"({"error":{"code":"storage_full","message":"the disk is full"}})");
   scripted_server srv({busy, busy});
-  test::temp_dir dir;
-  auto key = crypto::private_key::generate(crypto::key_type::ed25519);
-  BOOST_REQUIRE(key);
-  test::write_text(dir.path() / "k.pem", key->to_pem());
-  auto r = test::run_command(test::binary("vellum") + " submit --server " + srv.url() + " --key " +
-                             (dir.path() / "k.pem").string() +
-                             " --kid ward --stream s-1 --type T --data-json '{}' --retries 1 2>&1");
+  auto r = submit_to(srv.url(), 1);
   BOOST_TEST(r.exit_code == 1, r.out);
   BOOST_TEST(r.out.find("storage_full") != std::string::npos, r.out);
 }
