@@ -4,7 +4,8 @@
 //
 // Threading: every read function may be called from any thread at any time
 // and uses its own LMDB read transaction (readers never wait for the writer).
-// append() is the single writer; concurrent calls are serialised internally.
+// append() (or prepare() + commit()) is the single writer; concurrent calls
+// are serialised internally, commits in the order batches were prepared.
 // Use `sequencer` (below) to batch appends from many threads (group commit).
 
 #include "crypto/checkpoint.hpp"
@@ -133,6 +134,13 @@ struct signed_checkpoint {
 
 enum class direction { forward, backward };
 
+// A batch sequenced and built by ledger::prepare, waiting for its commit.
+class prepared_batch {
+ public:
+  virtual ~prepared_batch() = default;
+  virtual std::size_t statements() const = 0;
+};
+
 class ledger {
  public:
   // Opens or creates the data directory. Creates the log key on first open
@@ -155,6 +163,23 @@ class ledger {
   // fails (storage_full, io_error), every outcome carries that error and
   // nothing was stored. Serialised internally.
   virtual std::vector<append_outcome> append(std::span<const statement> batch) = 0;
+
+  // append() in two stages, so that one thread can sequence and build batch
+  // N+1 while another commits batch N (the sequencer does this).
+  // prepare() sequences the batch after every batch prepared before it,
+  // committed or not, and builds every byte of it: records, salts, leaves,
+  // tree nodes, the signed checkpoint and the receipts. commit() stores one
+  // prepared batch in one write transaction; batches are committed in the
+  // order they were prepared (a commit waits for the batches before it), and
+  // every prepared batch must be committed (dropping one fails it and the
+  // batches prepared on top of it). When a commit fails, that batch and
+  // every batch prepared on top of it fail with the same error and nothing
+  // of them is stored; the next prepare() starts again from what is stored.
+  // Nothing is visible to readers before its commit. append(b) is
+  // commit(prepare(b)).
+  [[nodiscard]] virtual std::unique_ptr<prepared_batch> prepare(
+      std::span<const statement> batch) = 0;
+  virtual std::vector<append_outcome> commit(std::unique_ptr<prepared_batch> batch) = 0;
 
   // Reads (any thread, never block the writer).
   virtual std::uint64_t tree_size() const = 0;
@@ -196,8 +221,10 @@ class ledger {
   [[nodiscard]] virtual result<bytes> leaf_entry(std::uint64_t seq) const;
 };
 
-// Group commit: a bounded queue drained by one thread that calls
-// ledger::append with up to max_batch statements at a time.
+// Group commit in a two-stage pipeline: a bounded queue drained by a
+// preparing thread (ledger::prepare with up to max_batch statements at a
+// time) and a committing thread (ledger::commit, then the completions), so
+// that building batch N+1 overlaps writing and fsyncing batch N.
 class sequencer {
  public:
   using completion = std::function<void(append_outcome)>;
@@ -207,17 +234,19 @@ class sequencer {
   sequencer(const sequencer&) = delete;
   sequencer& operator=(const sequencer&) = delete;
 
-  // Enqueues; `done` runs later on the sequencer thread with the outcome.
-  // Returns overloaded when the queue is full and shutting_down after stop()
-  // began; `done` is then not called.
+  // Enqueues; `done` runs later on the committing thread with the outcome.
+  // Returns overloaded when max_queue statements are already accepted and
+  // not yet completed, and shutting_down after stop() began; `done` is then
+  // not called.
   [[nodiscard]] result<void> submit(statement s, completion done);
 
-  // Called on the sequencer thread after each committed batch with the new
+  // Called on the committing thread after each committed batch with the new
   // tree size (subscriptions wake up from here). Set before the first submit.
   void on_commit(std::function<void(std::uint64_t tree_size)> f);
 
+  // Statements accepted and not yet handed to their completion.
   std::size_t queue_depth() const;
-  // Refuses new work, finishes everything already queued, joins the thread.
+  // Refuses new work, finishes everything already queued, joins the threads.
   void stop();
 
  private:

@@ -142,6 +142,14 @@ result<void> txn::put(MDB_dbi db, byte_view key, byte_view value, unsigned flags
   return {};
 }
 
+result<std::span<std::uint8_t>> txn::reserve(MDB_dbi db, byte_view key, std::size_t size,
+                                             unsigned flags) const {
+  MDB_val k = to_val(key);
+  MDB_val v{size, nullptr};
+  if (int rc = ::mdb_put(h_, db, &k, &v, flags | MDB_RESERVE); rc != 0) return make_error(rc);
+  return std::span<std::uint8_t>(static_cast<std::uint8_t*>(v.mv_data), size);
+}
+
 result<std::size_t> txn::entries(MDB_dbi db) const {
   MDB_stat st{};
   if (int rc = ::mdb_stat(h_, db, &st); rc != 0) return make_error(rc);

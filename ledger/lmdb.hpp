@@ -14,7 +14,9 @@
 #include <lmdb.h>
 
 #include <cstddef>
+#include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -89,6 +91,11 @@ class txn {
   [[nodiscard]] result<std::optional<byte_view>> get(MDB_dbi db, byte_view key) const;
   [[nodiscard]] result<void> put(MDB_dbi db, byte_view key, byte_view value,
                                  unsigned flags = 0) const;
+  // Stores `size` uninitialised bytes under `key` and returns them to fill
+  // before the next change in this transaction (MDB_RESERVE: no copy).
+  [[nodiscard]] result<std::span<std::uint8_t>> reserve(MDB_dbi db, byte_view key,
+                                                        std::size_t size,
+                                                        unsigned flags = 0) const;
   // Number of entries in a database.
   [[nodiscard]] result<std::size_t> entries(MDB_dbi db) const;
 

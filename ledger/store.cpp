@@ -1,6 +1,8 @@
 // The event store: class ledger on one LMDB environment (schema.hpp).
 //
-// Concurrency: append() holds write_mu_ (one writer); readers take a shared
+// Concurrency: prepare() holds prep_mu_ (one sequencer: the pending state
+// of batches prepared and not yet committed); commit() holds write_mu_ (one
+// writer) and waits for its turn in prepare order; readers take a shared
 // lock on map_mu_ for the life of their read transaction, and growing the
 // map takes it exclusively, because mdb_env_set_mapsize requires that no
 // transaction of the process is active. Read transactions are pooled
@@ -20,9 +22,13 @@
 
 #include <algorithm>
 #include <atomic>
+#include <condition_variable>
+#include <cstring>
+#include <deque>
 #include <filesystem>
 #include <limits>
 #include <mutex>
+#include <set>
 #include <shared_mutex>
 #include <unordered_map>
 
@@ -232,7 +238,100 @@ bool valid_kid(std::string_view kid) {
   return std::all_of(kid.begin(), kid.end(), [](char c) { return c > 0x20 && c < 0x7f; });
 }
 
+// Idempotency keys of this batch and earlier uncommitted ones.
+struct uuid_hash {
+  std::size_t operator()(const schema::uuid& u) const noexcept {
+    std::uint64_t x = 0;
+    std::memcpy(&x, u.data(), sizeof x);  // random bytes already
+    return static_cast<std::size_t>(x * 0x9E3779B97F4A7C15ull);
+  }
+};
+using node_map_key = std::pair<std::uint8_t, std::uint64_t>;
+struct node_map_hash {
+  std::size_t operator()(node_map_key k) const noexcept {
+    return std::hash<std::uint64_t>{}(k.second * 0x9E3779B97F4A7C15ull ^ k.first);
+  }
+};
+node_map_key map_key(const crypto::node_id& id) { return {id.level, id.index}; }
+
+// Hashes of complete subtrees that are not yet stored: this batch's, then
+// earlier prepared batches', then the store.
+class overlay_source final : public crypto::hash_source {
+ public:
+  using map = std::unordered_map<node_map_key, hash, node_map_hash>;
+  overlay_source(const map& local, const map& pending, const crypto::hash_source& stored)
+      : local_(local), pending_(pending), stored_(stored) {}
+  result<void> read(std::span<const crypto::node_id> ids,
+                    std::span<crypto::hash> out) const override {
+    if (ids.size() != out.size()) return errc::invalid_argument;
+    std::vector<crypto::node_id> miss;
+    std::vector<std::size_t> where;
+    for (std::size_t i = 0; i < ids.size(); ++i) {
+      const auto k = map_key(ids[i]);
+      if (auto it = local_.find(k); it != local_.end()) {
+        out[i] = it->second;
+      } else if (auto p = pending_.find(k); p != pending_.end()) {
+        out[i] = p->second;
+      } else {
+        miss.push_back(ids[i]);
+        where.push_back(i);
+      }
+    }
+    if (miss.empty()) return {};
+    std::vector<crypto::hash> got(miss.size());
+    if (auto r = stored_.read(miss, got); !r) return r;
+    for (std::size_t j = 0; j < miss.size(); ++j) out[where[j]] = got[j];
+    return {};
+  }
+
+ private:
+  const map& local_;
+  const map& pending_;
+  const crypto::hash_source& stored_;
+};
+
+// What batches prepared and not yet committed have claimed. Entries are
+// forgotten once a read transaction opened after their commit sees them.
+struct pending_state {
+  bool poisoned = false;      // a commit failed: start again from the store
+  std::uint64_t generation = 0;
+  std::uint64_t size = 0;     // tree size after every prepared batch
+  std::uint64_t last_recorded = 0;
+  std::unordered_map<schema::uuid, std::uint64_t, uuid_hash> ids;  // → seq
+  // stream → (revision, number of the batch that set it)
+  std::unordered_map<std::string, std::pair<std::uint64_t, std::uint64_t>> streams;
+  overlay_source::map nodes;
+  struct batch_keys {
+    std::uint64_t number = 0;
+    std::uint64_t end = 0;  // tree size once committed
+    std::vector<schema::uuid> ids;
+    std::vector<std::string> streams;
+    std::vector<node_map_key> nodes;
+  };
+  std::deque<batch_keys> batches;
+
+  void forget_committed(std::uint64_t committed) {
+    while (!batches.empty() && batches.front().end <= committed) {
+      const batch_keys& b = batches.front();
+      for (const auto& id : b.ids) ids.erase(id);
+      for (const auto& k : b.nodes) nodes.erase(k);
+      for (const auto& s : b.streams) {
+        auto it = streams.find(s);
+        if (it != streams.end() && it->second.second == b.number) streams.erase(it);
+      }
+      batches.pop_front();
+    }
+  }
+  void clear() {
+    ids.clear();
+    streams.clear();
+    nodes.clear();
+    batches.clear();
+  }
+};
+
 class ledger_impl;
+class batch_impl;
 
 // hashes(): one pooled read transaction per read() call.
 class ledger_hash_source final : public crypto::hash_source {
@@ -258,6 +357,11 @@ class ledger_impl final : public ledger {
   const std::string& origin() const override { return origin_; }
   std::string verifier_key() const override { return vkey_; }
   std::vector<append_outcome> append(std::span<const statement> batch) override;
+  std::unique_ptr<prepared_batch> prepare(std::span<const statement> batch) override;
+  std::vector<append_outcome> commit(std::unique_ptr<prepared_batch> batch) override;
+  // A prepared batch dropped without commit: it and everything prepared on
+  // top of it fail.
+  void abandon(std::uint64_t number, std::uint64_t generation) noexcept;
   std::uint64_t tree_size() const override { return size_.load(std::memory_order_acquire); }
   result<signed_checkpoint> latest_checkpoint() const override;
   result<signed_checkpoint> checkpoint_at(std::uint64_t size) const override;
@@ -295,8 +399,9 @@ class ledger_impl final : public ledger {
   // file system is out of space, whatever code LMDB chose).
   boost::system::error_code write_failure(const boost::system::error_code& ec) const;
   boost::system::error_code init_txn(const options& opts, std::string& why);
-  boost::system::error_code append_txn(std::span<const statement> batch,
-                                       std::vector<append_outcome>& out);
+  boost::system::error_code prepare_into(batch_impl& b, std::span<const statement> batch);
+  boost::system::error_code write_batch(batch_impl& b);
+  void advance_turn();  // under write_mu_
   result<std::string> sign_checkpoint(std::uint64_t size, const hash& root) const;
 
   lmdb::env env_;
@@ -307,7 +412,18 @@ class ledger_impl final : public ledger {
   std::optional<crypto::note_signer> signer_;
   std::string vkey_;
   mutable std::shared_mutex map_mu_;
+  // Preparing (prepare order, pending state).
+  std::mutex prep_mu_;
+  pending_state pending_;          // guarded by prep_mu_
+  std::uint64_t next_number_ = 0;  // guarded by prep_mu_
+  std::atomic<bool> pending_reset_{false};  // set by a failed commit
+  // Committing, in prepare order.
   std::mutex write_mu_;
+  std::condition_variable turn_;
+  std::uint64_t next_commit_ = 0;                       // guarded by write_mu_
+  std::set<std::uint64_t> abandoned_;                   // guarded by write_mu_
+  std::optional<std::uint64_t> poisoned_generation_;    // guarded by write_mu_
+  boost::system::error_code poison_;                    // guarded by write_mu_
   std::atomic<std::uint64_t> size_{0};
   store::upper_node_cache upper_;
   ledger_hash_source hashes_{*this};
@@ -534,36 +650,107 @@ namespace {
 
 // ---------------------------------------------------------------------------
 // Appending
+//
+// prepare() runs under prep_mu_ and sees three layers: what this batch has
+// built so far (locals), what earlier batches prepared and not yet
+// committed (pending_), and the store (a read transaction). commit() runs
+// under write_mu_, strictly in prepare order, and only writes bytes that
+// prepare() built; it resolves idempotent repeats through the write
+// transaction, which by then sees every batch before it.
 
-// An event staged in the write transaction, kept for its receipt.
-struct staged {
+// An event of the batch that will be stored.
+struct fresh_event {
   std::size_t index = 0;  // position in the batch
-  receipt rcpt;           // all but checkpoint, tree_size and proof
+  schema::uuid id{};
+  std::optional<schema::uuid> amended;
+  receipt rcpt;
 };
 
-boost::system::error_code ledger_impl::append_txn(std::span<const statement> batch,
-                                                  std::vector<append_outcome>& out) {
-  out.assign(batch.size(), append_outcome{});
-  auto t = lmdb::txn::begin(env_.get(), 0);
-  if (!t) return t.error();
-  const lmdb::txn& txn = *t;
-  auto size_r = store::meta_u64(txn, dbs_, schema::meta_key::tree_size);
-  if (!size_r) return size_r.error();
-  auto last_r = store::meta_u64(txn, dbs_, schema::meta_key::recorded_at);
-  if (!last_r) return last_r.error();
-  const std::uint64_t first_new = *size_r;
-  std::uint64_t size = first_new;
-  std::uint64_t last_recorded = *last_r;
+// A statement whose event_id is already taken: decided at commit, when the
+// earlier event is readable through the write transaction.
+struct repeat {
+  std::size_t index = 0;
+  std::uint64_t seq = 0;
+  bool in_batch = false;  // the earlier event is in this batch (already compared)
+  std::string jws;        // to compare with the stored one (!in_batch)
+};
 
-  const store::node_source txn_nodes(txn, dbs_[db::nodes], &upper_);
-  std::vector<staged> fresh;
-  fresh.reserve(batch.size());
-  std::vector<std::pair<std::size_t, std::uint64_t>> duplicates;  // batch index, seq
-  std::vector<std::pair<crypto::node_id, hash>> upper_new;  // for upper_ after commit
+void abandon(ledger_impl& l, batch_impl& b) noexcept;
+
+class batch_impl final : public prepared_batch {
+ public:
+  explicit batch_impl(ledger_impl& owner) : owner_(&owner) {}
+  ~batch_impl() override {
+    if (!committed) abandon(*owner_, *this);
+  }
+  std::size_t statements() const override { return out.size(); }
+
+  std::uint64_t number = 0;
+  std::uint64_t generation = 0;
+  boost::system::error_code error;  // preparing failed: every outcome gets it
+  std::uint64_t first = 0;          // seq of the first fresh event
+  std::uint64_t end = 0;            // tree size once committed
+  std::uint64_t last_recorded = 0;
+  std::vector<append_outcome> out;  // rejections filled by prepare
+  std::vector<fresh_event> fresh;
+  std::vector<repeat> repeats;
+  std::vector<std::pair<crypto::node_id, hash>> nodes;  // new complete subtrees
+  std::string note;                                     // checkpoint of `end`
+  bool committed = false;
+
+ private:
+  ledger_impl* owner_;
+};
+
+std::unique_ptr<prepared_batch> ledger_impl::prepare(std::span<const statement> batch) {
+  auto b = std::make_unique<batch_impl>(*this);
+  std::lock_guard lock(prep_mu_);
+  b->number = next_number_++;
+  if (pending_reset_.exchange(false)) {
+    pending_.clear();
+    ++pending_.generation;
+  }
+  b->generation = pending_.generation;
+  if (auto ec = prepare_into(*b, batch); ec) {
+    b->error = lmdb::to_ledger_error(ec);
+    b->fresh.clear();
+    b->repeats.clear();
+    b->out.assign(batch.size(), append_outcome{});
+  }
+  return b;
+}
+
+boost::system::error_code ledger_impl::prepare_into(batch_impl& b,
+                                                    std::span<const statement> batch) {
+  b.out.assign(batch.size(), append_outcome{});
+  // The committed size first, then the snapshot: it sees at least that much.
+  const std::uint64_t committed = size_.load(std::memory_order_acquire);
+  auto r = begin_read();
+  if (!r) return r.error();
+  const lmdb::txn& txn = r->txn();
+  pending_.forget_committed(committed);
+  if (pending_.batches.empty()) {
+    auto size_r = store::meta_u64(txn, dbs_, schema::meta_key::tree_size);
+    if (!size_r) return size_r.error();
+    auto last_r = store::meta_u64(txn, dbs_, schema::meta_key::recorded_at);
+    if (!last_r) return last_r.error();
+    pending_.size = *size_r;
+    pending_.last_recorded = *last_r;
+  }
+  b.first = pending_.size;
+  std::uint64_t size = pending_.size;
+  std::uint64_t last_recorded = pending_.last_recorded;
+
+  const store::node_source stored_nodes(txn, dbs_[db::nodes], &upper_);
+  overlay_source::map local_nodes;
+  const overlay_source nodes(local_nodes, pending_.nodes, stored_nodes);
+  std::unordered_map<schema::uuid, std::size_t, uuid_hash> local_ids;  // → position in fresh
+  std::unordered_map<std::string_view, std::uint64_t> local_streams;   // → revision
+  b.fresh.reserve(batch.size());
 
   for (std::size_t i = 0; i < batch.size(); ++i) {
     const statement& s = batch[i];
-    append_outcome& o = out[i];
+    append_outcome& o = b.out[i];
     auto id = schema::parse_uuid(s.event_id);
     std::optional<schema::uuid> amended;
     if (!s.amends.empty()) {
@@ -580,106 +767,218 @@ boost::system::error_code ledger_impl::append_txn(std::span<const statement> bat
     }
 
     // 1. Idempotency, before concurrency: a repeat gets the first receipt.
-    auto known = store::get_u64(txn, dbs_[db::event_ids], *id);
-    if (!known) return known.error();
-    if (*known) {
-      auto rv = txn.get(dbs_[db::records], schema::encode_u64(**known));
-      if (!rv) return rv.error();
-      if (!*rv) return errc::corrupt;
-      auto value = schema::decode_record_value(**rv);
-      if (!value) return value.error();
-      auto rec = crypto::decode_event_record(value->record);
-      if (!rec) return errc::corrupt;
-      if (rec->jws == s.jws) {
+    if (auto it = local_ids.find(*id); it != local_ids.end()) {
+      const fresh_event& earlier = b.fresh[it->second];
+      if (batch[earlier.index].jws == s.jws) {
         o.duplicate = true;
-        duplicates.emplace_back(i, **known);
+        b.repeats.push_back({i, earlier.rcpt.seq, true, {}});
       } else {
         o.error = errc::event_id_conflict;
       }
       continue;
     }
+    if (auto it = pending_.ids.find(*id); it != pending_.ids.end()) {
+      b.repeats.push_back({i, it->second, false, s.jws});
+      continue;
+    }
+    auto known = store::get_u64(txn, dbs_[db::event_ids], *id);
+    if (!known) return known.error();
+    if (*known) {
+      b.repeats.push_back({i, **known, false, s.jws});
+      continue;
+    }
 
     // 2. Optimistic concurrency.
-    auto current = store::get_u64(txn, dbs_[db::streams], schema::view(s.stream));
-    if (!current) return current.error();
+    std::optional<std::uint64_t> current;
+    if (auto it = local_streams.find(s.stream); it != local_streams.end()) {
+      current = it->second;
+    } else if (auto p = pending_.streams.find(s.stream); p != pending_.streams.end()) {
+      current = p->second.first;
+    } else {
+      auto stored = store::get_u64(txn, dbs_[db::streams], schema::view(s.stream));
+      if (!stored) return stored.error();
+      current = *stored;
+    }
     bool conflict = false;
     switch (s.expected.k) {
       case expected_revision::kind::any: break;
-      case expected_revision::kind::no_stream: conflict = current->has_value(); break;
+      case expected_revision::kind::no_stream: conflict = current.has_value(); break;
       case expected_revision::kind::exact:
-        conflict = !*current || **current != s.expected.value;
+        conflict = !current || *current != s.expected.value;
         break;
     }
     if (conflict) {
       o.error = errc::revision_conflict;
-      o.current_revision = *current;
+      o.current_revision = current;
       continue;
     }
 
-    // 3. Assign seq, revision, recorded_at; build record, salt, leaf.
+    // 3. Assign seq, revision, recorded_at; build record, salt, leaf, nodes.
     const std::uint64_t seq = size;
-    const std::uint64_t revision = *current ? **current + 1 : 0;
+    const std::uint64_t revision = current ? *current + 1 : 0;
     const std::uint64_t recorded = std::max(clock_(), last_recorded);
-    staged st;
-    st.index = i;
-    receipt& r = st.rcpt;
-    r.seq = seq;
-    r.stream = s.stream;
-    r.revision = revision;
-    r.recorded_at_us = recorded;
-    r.event_id = s.event_id;
-    r.kid = s.kid;
-    r.record = crypto::event_record{seq, s.stream, revision, recorded, s.kid, s.event_id, s.jws}
-                   .encode();
-    r.salt = crypto::random_bytes(crypto::salt_size);
-    r.leaf_entry =
+    fresh_event ev;
+    ev.index = i;
+    ev.id = *id;
+    ev.amended = amended;
+    receipt& rc = ev.rcpt;
+    rc.seq = seq;
+    rc.stream = s.stream;
+    rc.revision = revision;
+    rc.recorded_at_us = recorded;
+    rc.event_id = s.event_id;
+    rc.kid = s.kid;
+    rc.record = crypto::event_record{seq, s.stream, revision, recorded, s.kid, s.event_id, s.jws}
+                    .encode();
+    rc.salt = crypto::random_bytes(crypto::salt_size);
+    rc.leaf_entry =
         crypto::leaf_entry{seq, recorded, s.kid,
-                           crypto::record_commitment(r.salt, schema::view(r.record))}
+                           crypto::record_commitment(rc.salt, schema::view(rc.record))}
             .encode();
-    const hash leaf = crypto::leaf_hash(r.leaf_entry);
+    auto completed = crypto::hashes_completed_by_append(seq, crypto::leaf_hash(rc.leaf_entry), nodes);
+    if (!completed) return completed.error();
+    for (const auto& [node, h] : *completed) {
+      local_nodes.emplace(map_key(node), h);
+      b.nodes.emplace_back(node, h);
+    }
+    local_ids.emplace(*id, b.fresh.size());
+    local_streams[s.stream] = revision;
+    size = seq + 1;
+    last_recorded = recorded;
+    b.fresh.push_back(std::move(ev));
+  }
+  b.end = size;
+  b.last_recorded = last_recorded;
+  if (b.fresh.empty()) return {};
 
-    const auto seq_key = schema::encode_u64(seq);
-    bytes record_value;
-    record_value.reserve(r.salt.size() + r.record.size());
-    record_value.insert(record_value.end(), r.salt.begin(), r.salt.end());
-    record_value.insert(record_value.end(), r.record.begin(), r.record.end());
-    const auto rev_bytes = schema::encode_u64(revision);
-    for (auto p : {txn.put(dbs_[db::leaves], seq_key, r.leaf_entry, MDB_APPEND),
-                   txn.put(dbs_[db::records], seq_key, record_value, MDB_APPEND),
+  // One checkpoint for the whole batch, and every receipt's proof to it.
+  auto root = crypto::tree_root(size, nodes);
+  if (!root) return root.error();
+  auto note = sign_checkpoint(size, *root);
+  if (!note) return note.error();
+  b.note = std::move(*note);
+  const store::caching_source cached(nodes);
+  for (fresh_event& ev : b.fresh) {
+    auto proof = crypto::inclusion_proof(ev.rcpt.seq, size, cached);
+    if (!proof) return proof.error();
+    ev.rcpt.checkpoint = b.note;
+    ev.rcpt.tree_size = size;
+    ev.rcpt.inclusion_proof = std::move(*proof);
+  }
+
+  // Later batches build on this one.
+  pending_state::batch_keys keys;
+  keys.number = b.number;
+  keys.end = size;
+  keys.ids.reserve(b.fresh.size());
+  for (const fresh_event& ev : b.fresh) {
+    pending_.ids.emplace(ev.id, ev.rcpt.seq);
+    keys.ids.push_back(ev.id);
+  }
+  for (const auto& [stream, revision] : local_streams) {
+    std::string name(stream);
+    pending_.streams[name] = {revision, b.number};
+    keys.streams.push_back(std::move(name));
+  }
+  keys.nodes.reserve(local_nodes.size());
+  for (auto& [k, h] : local_nodes) {
+    pending_.nodes.emplace(k, h);
+    keys.nodes.push_back(k);
+  }
+  pending_.batches.push_back(std::move(keys));
+  pending_.size = size;
+  pending_.last_recorded = last_recorded;
+  return {};
+}
+
+std::vector<append_outcome> ledger_impl::commit(std::unique_ptr<prepared_batch> pb) {
+  auto* b = dynamic_cast<batch_impl*>(pb.get());
+  if (b == nullptr) return {};  // not ours: nothing to do
+  std::unique_lock lock(write_mu_);
+  turn_.wait(lock, [&] { return next_commit_ == b->number; });
+  b->committed = true;
+  boost::system::error_code ec = b->error;
+  if (!ec && poisoned_generation_ && *poisoned_generation_ == b->generation) ec = poison_;
+  if (!ec) {
+    ec = with_map_growth([&] { return write_batch(*b); });
+    if (ec) {
+      // Later batches of this generation were sequenced on top of this one.
+      ec = write_failure(ec);
+      poisoned_generation_ = b->generation;
+      poison_ = ec;
+      pending_reset_.store(true);
+    }
+  }
+  advance_turn();
+  lock.unlock();
+  turn_.notify_all();
+  if (ec) {
+    for (auto& o : b->out) o = append_outcome{ec, false, std::nullopt, {}};
+  } else {
+    for (fresh_event& ev : b->fresh) b->out[ev.index].rcpt = std::move(ev.rcpt);
+  }
+  return std::move(b->out);
+}
+
+void ledger_impl::advance_turn() {
+  ++next_commit_;
+  while (abandoned_.erase(next_commit_) != 0) ++next_commit_;
+}
+
+void ledger_impl::abandon(std::uint64_t number, std::uint64_t generation) noexcept {
+  std::lock_guard lock(write_mu_);
+  poisoned_generation_ = generation;
+  poison_ = errc::shutting_down;
+  pending_reset_.store(true);
+  if (next_commit_ == number) {
+    advance_turn();
+  } else {
+    abandoned_.insert(number);
+  }
+  turn_.notify_all();
+}
+
+void abandon(ledger_impl& l, batch_impl& b) noexcept { l.abandon(b.number, b.generation); }
+
+boost::system::error_code ledger_impl::write_batch(batch_impl& b) {
+  auto t = lmdb::txn::begin(env_.get(), 0);
+  if (!t) return t.error();
+  const lmdb::txn& txn = *t;
+  // Batches commit in prepare order, so the store ends where this one starts.
+  auto stored_size = store::meta_u64(txn, dbs_, schema::meta_key::tree_size);
+  if (!stored_size) return stored_size.error();
+  if (!b.fresh.empty() && *stored_size != b.first) return errc::corrupt;
+
+  for (const fresh_event& ev : b.fresh) {
+    const receipt& rc = ev.rcpt;
+    const auto seq_key = schema::encode_u64(rc.seq);
+    const auto rev_bytes = schema::encode_u64(rc.revision);
+    auto slot = txn.reserve(dbs_[db::records], seq_key, rc.salt.size() + rc.record.size(),
+                            MDB_APPEND);
+    if (!slot) return slot.error();
+    std::memcpy(slot->data(), rc.salt.data(), rc.salt.size());
+    std::memcpy(slot->data() + rc.salt.size(), rc.record.data(), rc.record.size());
+    for (auto p : {txn.put(dbs_[db::leaves], seq_key, rc.leaf_entry, MDB_APPEND),
                    txn.put(dbs_[db::stream_index],
-                           schema::view(schema::stream_index_key(s.stream, revision)), seq_key,
-                           MDB_NOOVERWRITE),
-                   txn.put(dbs_[db::streams], schema::view(s.stream), rev_bytes),
-                   txn.put(dbs_[db::event_ids], *id, seq_key, MDB_NOOVERWRITE)}) {
+                           schema::view(schema::stream_index_key(rc.stream, rc.revision)),
+                           seq_key, MDB_NOOVERWRITE),
+                   txn.put(dbs_[db::streams], schema::view(rc.stream), rev_bytes),
+                   txn.put(dbs_[db::event_ids], ev.id, seq_key, MDB_NOOVERWRITE)}) {
       if (!p) return p.error();
     }
-    if (amended) {
-      auto p = txn.put(dbs_[db::amends], schema::amends_key(*amended, seq), byte_view{},
+    if (ev.amended) {
+      auto p = txn.put(dbs_[db::amends], schema::amends_key(*ev.amended, rc.seq), byte_view{},
                        MDB_NOOVERWRITE);
       if (!p) return p.error();
     }
-    auto completed = crypto::hashes_completed_by_append(seq, leaf, txn_nodes);
-    if (!completed) return completed.error();
-    for (const auto& [node, h] : *completed) {
-      if (auto p = txn.put(dbs_[db::nodes], schema::node_key(node), h); !p) return p.error();
-      if (node.level >= store::upper_node_cache::min_level) upper_new.emplace_back(node, h);
-    }
-    size = seq + 1;
-    last_recorded = recorded;
-    fresh.push_back(std::move(st));
   }
-
-  // One checkpoint for the whole batch.
-  std::string note;
-  if (!fresh.empty()) {
-    auto root = crypto::tree_root(size, txn_nodes);
-    if (!root) return root.error();
-    auto signed_note = sign_checkpoint(size, *root);
-    if (!signed_note) return signed_note.error();
-    note = std::move(*signed_note);
-    const auto size_key = schema::encode_u64(size);
-    const auto last_bytes = schema::encode_u64(last_recorded);
-    for (auto p : {txn.put(dbs_[db::checkpoints], size_key, schema::view(note), MDB_APPEND),
+  for (const auto& [node, h] : b.nodes) {
+    if (auto p = txn.put(dbs_[db::nodes], schema::node_key(node), h); !p) return p.error();
+  }
+  if (!b.fresh.empty()) {
+    const auto size_key = schema::encode_u64(b.end);
+    const auto last_bytes = schema::encode_u64(b.last_recorded);
+    for (auto p : {txn.put(dbs_[db::checkpoints], size_key, schema::view(b.note), MDB_APPEND),
                    txn.put(dbs_[db::meta], schema::view(schema::meta_key::tree_size), size_key),
                    txn.put(dbs_[db::meta], schema::view(schema::meta_key::recorded_at),
                            last_bytes)}) {
@@ -687,44 +986,46 @@ boost::system::error_code ledger_impl::append_txn(std::span<const statement> bat
     }
   }
 
-  // Receipts, read through the write transaction (it sees the new nodes).
+  // Repeats: the earlier event is readable now (stored, or in this batch).
+  const store::node_source txn_nodes(txn, dbs_[db::nodes], &upper_);
   const store::caching_source cached(txn_nodes);
-  for (staged& st : fresh) {
-    auto proof = crypto::inclusion_proof(st.rcpt.seq, size, cached);
-    if (!proof) return proof.error();
-    st.rcpt.checkpoint = note;
-    st.rcpt.tree_size = size;
-    st.rcpt.inclusion_proof = std::move(*proof);
-  }
-  for (const auto& [index, seq] : duplicates) {
-    if (seq >= first_new) {
-      out[index].rcpt = fresh[seq - first_new].rcpt;
+  for (const repeat& rp : b.repeats) {
+    append_outcome& o = b.out[rp.index];
+    if (rp.in_batch) {
+      o.rcpt = b.fresh[rp.seq - b.first].rcpt;
       continue;
     }
-    auto r = store::load_receipt(txn, dbs_, seq, cached);
-    if (!r) return r.error();
-    out[index].rcpt = std::move(*r);
+    auto rv = txn.get(dbs_[db::records], schema::encode_u64(rp.seq));
+    if (!rv) return rv.error();
+    if (!*rv) return errc::corrupt;
+    auto value = schema::decode_record_value(**rv);
+    if (!value) return value.error();
+    auto rec = crypto::decode_event_record(value->record);
+    if (!rec) return errc::corrupt;
+    if (rec->jws != rp.jws) {
+      o = append_outcome{errc::event_id_conflict, false, std::nullopt, {}};
+      continue;
+    }
+    auto rc = store::load_receipt(txn, dbs_, rp.seq, cached);
+    if (!rc) return rc.error();
+    o.duplicate = true;
+    o.rcpt = std::move(*rc);
   }
-  for (staged& st : fresh) out[st.index].rcpt = std::move(st.rcpt);
 
-  if (fresh.empty()) return {};  // nothing new: the transaction aborts
+  if (b.fresh.empty()) return {};  // nothing new: the transaction aborts
   if (auto c = t->commit(); !c) return c.error();
-  upper_.add(upper_new);
-  size_.store(size, std::memory_order_release);
+  std::vector<std::pair<crypto::node_id, hash>> upper;
+  for (const auto& n : b.nodes) {
+    if (n.first.level >= store::upper_node_cache::min_level) upper.push_back(n);
+  }
+  upper_.add(upper);
+  size_.store(b.end, std::memory_order_release);
   return {};
 }
 
 std::vector<append_outcome> ledger_impl::append(std::span<const statement> batch) {
-  std::lock_guard lock(write_mu_);
-  std::vector<append_outcome> out;
-  if (batch.empty()) return out;
-  const auto ec = with_map_growth([&] { return append_txn(batch, out); });
-  if (ec) {
-    out.assign(batch.size(), append_outcome{});
-    const auto mapped = write_failure(ec);
-    for (auto& o : out) o.error = mapped;
-  }
-  return out;
+  if (batch.empty()) return {};
+  return commit(prepare(batch));
 }
 
 boost::system::error_code ledger_impl::write_failure(const boost::system::error_code& ec) const {

@@ -88,4 +88,50 @@ BOOST_AUTO_TEST_CASE(full_disk_refuses_with_storage_full_and_keeps_every_acknowl
   test::verify_receipt(more, vkey);
 }
 
+BOOST_AUTO_TEST_CASE(a_failed_commit_fails_the_batch_prepared_on_it_and_nothing_is_half_written) {
+  tiny_disk disk;
+  if (!disk.mounted) {
+    BOOST_TEST_MESSAGE("skipped: needs root to mount a small tmpfs");
+    return;
+  }
+  test::manual_clock clock;
+  options o = test::test_options(disk.dir, clock);
+  o.initial_map_size = std::size_t{1} << 20;
+  o.sync = true;
+  auto l = test::open_or_fail(o);
+  test::statement_factory f;
+  const receipt kept = test::append_one(*l, f.make("pipe"));
+  std::vector<statement> first, second;
+  for (int i = 0; i < 64; ++i) first.push_back(f.make("pipe", expected_revision::any(), {}, 4000));
+  second.push_back(f.make("pipe", expected_revision::exact(64)));  // needs the first batch
+  auto a = l->prepare(first);
+  auto b = l->prepare(second);
+  // Now fill the disk to the last byte.
+  {
+    std::ofstream filler(disk.dir.path() / "filler", std::ios::binary);
+    const std::string kib(1024, 'f');
+    for (int i = 0; i < 8 * 1024 && filler.write(kib.data(), kib.size()); ++i) {
+    }
+  }
+  auto out_a = l->commit(std::move(a));
+  auto out_b = l->commit(std::move(b));
+  BOOST_TEST_REQUIRE(out_a.size() == first.size());
+  for (const auto& x : out_a) BOOST_TEST(x.error == errc::storage_full, x.error.message());
+  BOOST_TEST(out_b.at(0).error == errc::storage_full, out_b.at(0).error.message());
+  BOOST_TEST(l->tree_size() == 1u);
+
+  // Space again: preparing starts from the store (seq 1, revision 1).
+  std::filesystem::remove(disk.dir.path() / "filler");
+  auto again = test::append_one(*l, f.make("pipe", expected_revision::exact(0)));
+  BOOST_TEST(again.seq == 1u);
+  BOOST_TEST(again.revision == 1u);
+  const std::string vkey = l->verifier_key();
+  l.reset();
+  auto report = fsck(o.data_dir);
+  BOOST_TEST_REQUIRE(report.has_value());
+  BOOST_TEST(report->ok(), (report->problems.empty() ? "" : report->problems.front().what));
+  test::verify_receipt(kept, vkey);
+  test::verify_receipt(again, vkey);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
