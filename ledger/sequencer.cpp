@@ -23,9 +23,11 @@ struct sequencer::impl {
     std::vector<completion> done;
     std::unique_ptr<prepared_batch> batch;
   };
-  // Prepared batches waiting for the committing thread: one being written
-  // and this many ready behind it keep both threads busy.
-  static constexpr std::size_t max_prepared = 2;
+  // Prepared batches waiting for the committing thread. One ready behind
+  // the one being written keeps both threads busy; preparing further ahead
+  // would only cut what arrives during a commit into smaller batches (more
+  // commits, more dirty pages per event).
+  static constexpr std::size_t max_prepared = 1;
 
   impl(ledger& l, std::size_t max_queue, std::size_t max_batch)
       : ledger_(l), max_queue_(max_queue == 0 ? 1 : max_queue),
