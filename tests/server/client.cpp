@@ -108,6 +108,12 @@ http_client::http_client(std::uint16_t port, std::optional<tls_client_options> t
       p.ctx->use_certificate_chain_file(tls_opts->cert_file);
       p.ctx->use_private_key_file(tls_opts->key_file, ssl::context::pem);
     }
+    SSL_CTX* native = p.ctx->native_handle();
+    if (tls_opts->min_version != 0) {
+      if (tls_opts->min_version < TLS1_2_VERSION) SSL_CTX_set_security_level(native, 0);
+      SSL_CTX_set_min_proto_version(native, tls_opts->min_version);
+    }
+    if (tls_opts->max_version != 0) SSL_CTX_set_max_proto_version(native, tls_opts->max_version);
     p.tls.emplace(p.ioc, *p.ctx);
     beast::get_lowest_layer(*p.tls).async_connect(ep, [&](beast::error_code ec) {
       if (ec) {

@@ -30,6 +30,11 @@ struct tls_client_options {
   std::string ca_file;    // trust anchor for the server certificate
   std::string cert_file;  // client certificate (optional)
   std::string key_file;
+  // Protocol versions the client offers (TLS1_VERSION … TLS1_3_VERSION; 0:
+  // the library's default). Offering TLS 1.0/1.1 also lowers the client's
+  // security level so that it really sends them.
+  int min_version = 0;
+  int max_version = 0;
 };
 
 using header_list = std::vector<std::pair<std::string, std::string>>;

@@ -4,6 +4,8 @@
 
 #include <boost/test/unit_test.hpp>
 
+#include <openssl/ssl.h>
+
 #include <cstdlib>
 
 using namespace vellum;
@@ -112,6 +114,37 @@ BOOST_AUTO_TEST_CASE(accepts_clients_without_certificates_when_mutual_tls_is_opt
   });
   BOOST_TEST(tls_get(srv.port(), pki.client(false), "/v1/log/events") == 401u);
   BOOST_TEST(tls_get(srv.port(), pki.client(true), "/v1/log/events") == 200u);
+}
+
+BOOST_AUTO_TEST_CASE(speaks_tls_1_2_and_1_3_and_refuses_older_versions_with_a_protocol_alert) {
+  test_pki pki;
+  identities ids;
+  running_server srv(ids, [&](server::config& c) {
+    c.tls.cert_file = pki.path("server.crt");
+    c.tls.key_file = pki.path("server.key");
+  });
+  for (int v : {TLS1_2_VERSION, TLS1_3_VERSION}) {
+    auto o = pki.client(false);
+    o.min_version = v;
+    o.max_version = v;
+    BOOST_TEST(tls_get(srv.port(), o, "/healthz") == 200u, "version " << std::hex << v);
+  }
+  for (int v : {TLS1_VERSION, TLS1_1_VERSION}) {
+    auto o = pki.client(false);
+    o.min_version = v;
+    o.max_version = v;
+    std::string refusal;
+    try {
+      http_client c(srv.port(), o, std::chrono::seconds(5));
+      c.get("/healthz");
+    } catch (const std::exception& e) {
+      refusal = e.what();
+    }
+    // The server's protocol_version alert, not a client that never offered
+    // the version ("no protocols available").
+    BOOST_TEST(refusal.find("protocol version") != std::string::npos,
+               "version " << std::hex << v << ": " << refusal);
+  }
 }
 
 BOOST_AUTO_TEST_CASE(refuses_to_start_with_unreadable_tls_files_naming_the_key) {
