@@ -153,7 +153,15 @@ BOOST_AUTO_TEST_CASE(fsck_and_backup_of_a_live_data_directory) {
   struct stat st {};
   BOOST_TEST_REQUIRE(::stat((srv.dir.path() / "copy" / "log-key.pem").c_str(), &st) == 0);
   BOOST_TEST((st.st_mode & 0777) == 0600u);
+  BOOST_TEST_REQUIRE(::stat((srv.dir.path() / "copy" / "data.mdb").c_str(), &st) == 0);
+  BOOST_TEST((st.st_mode & 0777) == 0600u);  // medical records: owner only
   BOOST_TEST(srv.vellum("fsck copy").exit_code == 0);
+  // On a terminal (script(1) provides one) the copy and the check show progress.
+  auto shown = test::run_command("cd " + srv.dir.str() + " && script -qec '" + test::binary("vellum") +
+                                 " backup data copy-on-tty' /dev/null");
+  BOOST_TEST(shown.exit_code == 0, shown.out);
+  BOOST_TEST(shown.out.find("copied ") != std::string::npos, shown.out);
+  BOOST_TEST(shown.out.find("checked the copy: 20/20") != std::string::npos, shown.out);
   // Refuses to overwrite a non-empty destination, and a directory that is no data directory.
   BOOST_TEST(srv.vellum("backup data copy").exit_code == 2);
   BOOST_TEST(srv.vellum("fsck .").exit_code == 2);
