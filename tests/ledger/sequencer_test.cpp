@@ -84,16 +84,19 @@ BOOST_AUTO_TEST_CASE(full_queue_says_overloaded_and_stop_says_shutting_down) {
   // Hold the sequencer thread inside the first completion.
   std::promise<void> entered, release;
   auto released = release.get_future().share();
+  // Completions run on a sequencer thread, where Boost.Test assertions are
+  // not safe: they count.
   std::atomic<int> done{0};
+  std::atomic<int> failed{0};
   BOOST_REQUIRE(seq.submit(f.make("a"), [&](append_outcome o) {
-    BOOST_TEST(!o.error);
+    if (o.error) ++failed;
     entered.set_value();
     released.wait();
     ++done;
   }));
   entered.get_future().wait();
   auto count = [&](append_outcome o) {
-    BOOST_TEST(!o.error);
+    if (o.error) ++failed;
     ++done;
   };
   BOOST_REQUIRE(seq.submit(f.make("a"), count));
@@ -105,6 +108,7 @@ BOOST_AUTO_TEST_CASE(full_queue_says_overloaded_and_stop_says_shutting_down) {
   release.set_value();
   seq.stop();
   BOOST_TEST(done.load() == 3);
+  BOOST_TEST(failed.load() == 0);
   auto late = seq.submit(f.make("a"), count);
   BOOST_REQUIRE(!late);
   BOOST_TEST(late.error() == make_error_code(errc::shutting_down));
