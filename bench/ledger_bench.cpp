@@ -112,17 +112,25 @@ std::uint64_t allocated_bytes(const std::string& path) {
   return static_cast<std::uint64_t>(st.st_blocks) * 512;
 }
 
-void bench_append(const std::string& dir, std::uint64_t events, std::size_t statement_size,
-                  bool sync) {
-  auto l = open_ledger(dir, sync);
-  std::mt19937_64 rng(1);
-  constexpr std::size_t batch_size = 256;
+// `events` statements of `statement_size` bytes in batches of `batch_size`.
+std::vector<std::vector<ledger::statement>> make_batches(std::uint64_t seed, std::uint64_t events,
+                                                         std::size_t batch_size,
+                                                         std::size_t statement_size) {
+  std::mt19937_64 rng(seed);
   std::vector<std::vector<ledger::statement>> batches;
   for (std::uint64_t i = 0; i < events;) {
     std::vector<ledger::statement> b;
     for (; b.size() < batch_size && i < events; ++i) b.push_back(make_statement(rng, i, statement_size));
     batches.push_back(std::move(b));
   }
+  return batches;
+}
+
+void bench_append(const std::string& dir, std::uint64_t events, std::size_t statement_size,
+                  bool sync) {
+  auto l = open_ledger(dir, sync);
+  constexpr std::size_t batch_size = 256;
+  auto batches = make_batches(1, events, batch_size, statement_size);
   std::vector<double> latencies_ms;
   latencies_ms.reserve(batches.size());
   const auto start = clock_type::now();
@@ -173,15 +181,9 @@ void bench_append(const std::string& dir, std::uint64_t events, std::size_t stat
 void bench_pipelined(const std::string& dir, std::uint64_t events, std::size_t statement_size,
                      bool sync) {
   auto l = open_ledger(dir, sync);
-  std::mt19937_64 rng(3);
   constexpr std::size_t batch_size = 256;
   constexpr std::size_t window = 4;
-  std::vector<std::vector<ledger::statement>> batches;
-  for (std::uint64_t i = 0; i < events;) {
-    std::vector<ledger::statement> b;
-    for (; b.size() < batch_size && i < events; ++i) b.push_back(make_statement(rng, i, statement_size));
-    batches.push_back(std::move(b));
-  }
+  auto batches = make_batches(3, events, batch_size, statement_size);
   struct batch_state {
     clock_type::time_point submitted;
     std::size_t remaining = 0;

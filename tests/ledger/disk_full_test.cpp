@@ -29,6 +29,14 @@ struct tiny_disk {
   ~tiny_disk() {
     if (mounted) ::umount2(dir.str().c_str(), MNT_DETACH);
   }
+  // A ledger on this disk, fsync on, whose map grows by itself until the
+  // disk, not the map, is full.
+  vellum::ledger::options ledger_options(const test::manual_clock& clock) const {
+    vellum::ledger::options o = test::test_options(dir, clock);
+    o.initial_map_size = std::size_t{1} << 20;
+    o.sync = true;
+    return o;
+  }
 };
 
 }  // namespace
@@ -42,9 +50,7 @@ BOOST_AUTO_TEST_CASE(full_disk_refuses_with_storage_full_and_keeps_every_acknowl
     return;
   }
   test::manual_clock clock;
-  options o = test::test_options(disk.dir, clock);
-  o.initial_map_size = std::size_t{1} << 20;  // grows by itself until the disk, not the map, is full
-  o.sync = true;
+  const options o = disk.ledger_options(clock);
   auto l = test::open_or_fail(o);
   test::statement_factory f;
   // Fill most of the disk with a file we can delete later, then append until refused.
@@ -95,9 +101,7 @@ BOOST_AUTO_TEST_CASE(a_failed_commit_fails_the_batch_prepared_on_it_and_nothing_
     return;
   }
   test::manual_clock clock;
-  options o = test::test_options(disk.dir, clock);
-  o.initial_map_size = std::size_t{1} << 20;
-  o.sync = true;
+  const options o = disk.ledger_options(clock);
   auto l = test::open_or_fail(o);
   test::statement_factory f;
   const receipt kept = test::append_one(*l, f.make("pipe"));

@@ -39,6 +39,12 @@ struct test_pki {
     issue("client", "ehr-client", "extendedKeyUsage=clientAuth");
   }
 
+  // Serves with this PKI's server certificate.
+  void serve(server::config& c) const {
+    c.tls.cert_file = path("server.crt");
+    c.tls.key_file = path("server.key");
+  }
+
   tls_client_options client(bool with_cert) const {
     tls_client_options o;
     o.ca_file = path("ca.crt");
@@ -69,10 +75,7 @@ BOOST_AUTO_TEST_SUITE(tls)
 BOOST_AUTO_TEST_CASE(serves_https_with_the_configured_certificate) {
   test_pki pki;
   identities ids;
-  running_server srv(ids, [&](server::config& c) {
-    c.tls.cert_file = pki.path("server.crt");
-    c.tls.key_file = pki.path("server.key");
-  });
+  running_server srv(ids, [&](server::config& c) { pki.serve(c); });
   BOOST_TEST(srv.server().tls());
   BOOST_TEST(tls_get(srv.port(), pki.client(false), "/healthz") == 200u);
   BOOST_TEST(tls_get(srv.port(), pki.client(false), "/v1/log/events") == 401u);
@@ -92,8 +95,7 @@ BOOST_AUTO_TEST_CASE(requires_a_client_certificate_from_the_configured_ca_when_m
   test_pki pki;
   identities ids;
   running_server srv(ids, [&](server::config& c) {
-    c.tls.cert_file = pki.path("server.crt");
-    c.tls.key_file = pki.path("server.key");
+    pki.serve(c);
     c.tls.client_ca_file = pki.path("ca.crt");
     c.tls.require_client_cert = true;
   });
@@ -108,8 +110,7 @@ BOOST_AUTO_TEST_CASE(accepts_clients_without_certificates_when_mutual_tls_is_opt
   test_pki pki;
   identities ids;
   running_server srv(ids, [&](server::config& c) {
-    c.tls.cert_file = pki.path("server.crt");
-    c.tls.key_file = pki.path("server.key");
+    pki.serve(c);
     c.tls.client_ca_file = pki.path("ca.crt");
   });
   BOOST_TEST(tls_get(srv.port(), pki.client(false), "/v1/log/events") == 401u);
@@ -119,10 +120,7 @@ BOOST_AUTO_TEST_CASE(accepts_clients_without_certificates_when_mutual_tls_is_opt
 BOOST_AUTO_TEST_CASE(speaks_tls_1_2_and_1_3_and_refuses_older_versions_with_a_protocol_alert) {
   test_pki pki;
   identities ids;
-  running_server srv(ids, [&](server::config& c) {
-    c.tls.cert_file = pki.path("server.crt");
-    c.tls.key_file = pki.path("server.key");
-  });
+  running_server srv(ids, [&](server::config& c) { pki.serve(c); });
   for (int v : {TLS1_2_VERSION, TLS1_3_VERSION}) {
     auto o = pki.client(false);
     o.min_version = v;
