@@ -166,6 +166,10 @@ struct http_server::impl {
   std::atomic<std::uint64_t> last_size{0};
   std::mutex stop_mutex;
   net::io_context ioc;
+  // The acceptor and its retry timer live on one strand: their handlers and
+  // the close at shutdown never run at the same time (ThreadSanitizer found
+  // close() racing with a pending accept's completion).
+  net::strand<net::io_context::executor_type> accept_strand{net::make_strand(ioc)};
   tcp::acceptor acceptor;
   net::steady_timer accept_retry;
   net::steady_timer log_timer{ioc};
@@ -183,7 +187,7 @@ struct http_server::impl {
   }
 
   explicit impl(config c)
-      : cfg(std::move(c)), creds(cfg.creds), acceptor(ioc), accept_retry(ioc) {}
+      : cfg(std::move(c)), creds(cfg.creds), acceptor(accept_strand), accept_retry(accept_strand) {}
 
   void accept();
   void begin_stop();
@@ -733,10 +737,12 @@ void http_server::impl::begin_stop() {
   std::lock_guard lock(stop_mutex);
   if (stopping.exchange(true)) return;
   log_message("info", "stopping: no new connections, draining in-flight appends");
-  net::post(ioc, [this] {
+  net::post(accept_strand, [this] {
     beast::error_code ignored;
     acceptor.close(ignored);
     accept_retry.cancel();
+  });
+  net::post(ioc, [this] {
     // Idle keep-alive connections and subscriptions close now; connections
     // waiting for an append's answer close right after it is written.
     sessions.for_each([](session_handle& h) { h.stop_now(); });
@@ -848,7 +854,7 @@ void http_server::impl::wait_signal() {
 
 void http_server::run() {
   auto& p = *impl_;
-  p.accept();
+  net::post(p.accept_strand, [&p] { p.accept(); });
   p.flush_log_periodically();
   std::vector<std::thread> threads;
   const unsigned n = std::max(1u, p.cfg.threads);
