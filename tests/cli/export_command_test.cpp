@@ -12,7 +12,9 @@
 #include <boost/asio/write.hpp>
 #include <boost/test/unit_test.hpp>
 
+#include <atomic>
 #include <filesystem>
+#include <mutex>
 #include <thread>
 
 using namespace vellum;
@@ -39,6 +41,7 @@ class one_shot_server {
   }
   std::string url() const { return "http://127.0.0.1:" + std::to_string(acceptor_.local_endpoint().port()); }
   std::string target() const {
+    std::lock_guard lock(mu_);  // written by the serving thread
     const auto sp = request_line_.find(' ');
     return request_line_.substr(sp + 1, request_line_.rfind(' ') - sp - 1);
   }
@@ -53,7 +56,10 @@ class one_shot_server {
     asio::read_until(s, asio::dynamic_buffer(request), "\r\n\r\n", ec);
     if (request.empty()) return;  // the destructor's own connection
     served_ = true;
-    request_line_ = request.substr(0, request.find("\r\n"));
+    {
+      std::lock_guard lock(mu_);
+      request_line_ = request.substr(0, request.find("\r\n"));
+    }
     asio::write(s, asio::buffer(response_), ec);
     s.shutdown(tcp::socket::shutdown_both, ec);
   }
@@ -61,6 +67,7 @@ class one_shot_server {
   asio::io_context io_;
   tcp::acceptor acceptor_;
   std::string response_;
+  mutable std::mutex mu_;
   std::string request_line_;
   std::atomic<bool> served_{false};
   std::thread thread_;

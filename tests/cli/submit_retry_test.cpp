@@ -12,6 +12,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include <chrono>
+#include <mutex>
 #include <thread>
 
 using namespace vellum;
@@ -36,8 +37,15 @@ class scripted_server {
     thread_.join();
   }
   std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
-  std::vector<std::string> bodies;
-  std::vector<std::chrono::steady_clock::time_point> times;
+  // What the serving thread recorded so far (copies, taken under its lock).
+  std::vector<std::string> bodies() const {
+    std::lock_guard lock(mu_);
+    return bodies_;
+  }
+  std::vector<std::chrono::steady_clock::time_point> times() const {
+    std::lock_guard lock(mu_);
+    return times_;
+  }
 
  private:
   void serve(const std::string& response) {
@@ -51,8 +59,11 @@ class scripted_server {
     std::size_t length = 0;
     if (auto at = buf.find("Content-Length: "); at != std::string::npos) length = std::stoul(buf.substr(at + 16));
     if (buf.size() < head + length) asio::read(s, asio::dynamic_buffer(buf), asio::transfer_exactly(head + length - buf.size()), ec);
-    bodies.push_back(buf.substr(head, length));
-    times.push_back(std::chrono::steady_clock::now());
+    {
+      std::lock_guard lock(mu_);
+      bodies_.push_back(buf.substr(head, length));
+      times_.push_back(std::chrono::steady_clock::now());
+    }
     asio::write(s, asio::buffer(response), ec);
     s.shutdown(tcp::socket::shutdown_both, ec);
   }
@@ -61,6 +72,9 @@ class scripted_server {
   tcp::acceptor acceptor_;
   unsigned short port_ = acceptor_.local_endpoint().port();
   std::vector<std::string> responses_;
+  mutable std::mutex mu_;
+  std::vector<std::string> bodies_;
+  std::vector<std::chrono::steady_clock::time_point> times_;
   std::thread thread_;
 };
 
@@ -94,9 +108,12 @@ BOOST_AUTO_TEST_CASE(waits_for_retry_after_and_resends_the_same_statement) {
   auto r = submit_to(srv.url(), 2);
   BOOST_TEST(r.exit_code == 0, r.out);
   BOOST_TEST(r.out.find("server busy (503), retrying in 1s") != std::string::npos, r.out);
-  BOOST_TEST_REQUIRE(srv.bodies.size() == 2u);
-  BOOST_TEST(srv.bodies[0] == srv.bodies[1]);  // same JWS, same event_id: idempotent
-  BOOST_TEST((srv.times[1] - srv.times[0] >= std::chrono::milliseconds(900)));  // Retry-After honoured
+  const auto bodies = srv.bodies();
+  const auto times = srv.times();
+  BOOST_TEST_REQUIRE(bodies.size() == 2u);
+  BOOST_TEST_REQUIRE(times.size() == 2u);
+  BOOST_TEST(bodies[0] == bodies[1]);  // same JWS, same event_id: idempotent
+  BOOST_TEST((times[1] - times[0] >= std::chrono::milliseconds(900)));  // Retry-After honoured
 }
 
 BOOST_AUTO_TEST_CASE(gives_up_after_the_last_retry_with_the_servers_error) {
