@@ -128,7 +128,7 @@ result<void> caching_source::read(std::span<const crypto::node_id> ids,
   std::vector<crypto::node_id> miss_ids;
   std::vector<std::size_t> miss_pos;
   for (std::size_t i = 0; i < ids.size(); ++i) {
-    auto it = cache_.find(key(ids[i]));
+    auto it = cache_.find(map_key(ids[i]));
     if (it != cache_.end()) {
       out[i] = it->second;
     } else {
@@ -141,7 +141,7 @@ result<void> caching_source::read(std::span<const crypto::node_id> ids,
   if (auto r = base_.read(miss_ids, got); !r) return r;
   for (std::size_t j = 0; j < miss_ids.size(); ++j) {
     out[miss_pos[j]] = got[j];
-    cache_.emplace(key(miss_ids[j]), got[j]);
+    cache_.emplace(map_key(miss_ids[j]), got[j]);
   }
   return {};
 }
@@ -246,13 +246,9 @@ struct uuid_hash {
     return static_cast<std::size_t>(x * 0x9E3779B97F4A7C15ull);
   }
 };
-using node_map_key = std::pair<std::uint8_t, std::uint64_t>;
-struct node_map_hash {
-  std::size_t operator()(node_map_key k) const noexcept {
-    return std::hash<std::uint64_t>{}(k.second * 0x9E3779B97F4A7C15ull ^ k.first);
-  }
-};
-node_map_key map_key(const crypto::node_id& id) { return {id.level, id.index}; }
+using store::map_key;
+using store::node_map_hash;
+using store::node_map_key;
 
 // Hashes of complete subtrees that are not yet stored: this batch's, then
 // earlier prepared batches', then the store.

@@ -72,6 +72,15 @@ class node_source final : public crypto::hash_source {
   const upper_node_cache* cache_;
 };
 
+// A node as a hash-map key: (level, index).
+using node_map_key = std::pair<std::uint8_t, std::uint64_t>;
+struct node_map_hash {
+  std::size_t operator()(node_map_key k) const noexcept {
+    return std::hash<std::uint64_t>{}(k.second * 0x9E3779B97F4A7C15ull ^ k.first);
+  }
+};
+inline node_map_key map_key(const crypto::node_id& id) { return {id.level, id.index}; }
+
 // Remembers every node read through `base` (receipts of one batch share
 // most of their upper nodes). Not thread-safe.
 class caching_source final : public crypto::hash_source {
@@ -81,17 +90,8 @@ class caching_source final : public crypto::hash_source {
                                   std::span<crypto::hash> out) const override;
 
  private:
-  struct key_hash {
-    std::size_t operator()(std::pair<std::uint8_t, std::uint64_t> k) const noexcept {
-      return std::hash<std::uint64_t>{}(k.second * 0x9E3779B97F4A7C15ull ^ k.first);
-    }
-  };
-  static std::pair<std::uint8_t, std::uint64_t> key(const crypto::node_id& id) {
-    return {id.level, id.index};
-  }
   const crypto::hash_source& base_;
-  mutable std::unordered_map<std::pair<std::uint8_t, std::uint64_t>, crypto::hash, key_hash>
-      cache_;
+  mutable std::unordered_map<node_map_key, crypto::hash, node_map_hash> cache_;
 };
 
 // The signed text of a note: everything up to and including the '\n' before
