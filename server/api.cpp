@@ -613,7 +613,7 @@ response api::append_one(const request& req, std::function<void(response)>& done
     done(std::move(r));
   };
   auto sub = sequencer_.submit(std::move(*v.stmt), [finish, hop = req.run_on_io](ledger::append_outcome o) {
-    // Keep the single sequencer thread free of per-event JSON work.
+    // Keep the committing thread free of per-event JSON work.
     if (hop)
       hop([finish, o = std::move(o)] { finish(o); });
     else

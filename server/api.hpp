@@ -36,7 +36,7 @@ struct request {
   std::chrono::steady_clock::time_point received = std::chrono::steady_clock::now();
   // Optional: runs a function on the transport's I/O executor. When set,
   // append completions build their response (receipt JSON) there instead
-  // of on the single sequencer thread.
+  // of on the sequencer's committing thread.
   std::function<void(std::function<void()>)> run_on_io;
 };
 
@@ -68,7 +68,7 @@ class api {
 
   // Handles one request. `done` is called exactly once: synchronously for
   // reads and refusals, later for appends: through req.run_on_io if set,
-  // else on the sequencer thread (the caller moves the response back to its
+  // else on the sequencer's committing thread (the caller moves the response back to its
   // own executor). Counts the request in the
   // metrics. GET /v1/subscribe is not handled here (see open_subscription).
   void handle(request req, std::function<void(response)> done);

@@ -347,7 +347,7 @@ class session final : public session_handle, public std::enable_shared_from_this
     req.client_cert_verified = cert_verified_;
     req.received = received_;
     // Append completions continue on this session's strand: one hop from the
-    // sequencer thread, and the answer is then written without another.
+    // sequencer's committing thread, and the answer is then written without another.
     req.run_on_io = [ex = stream_.get_executor()](std::function<void()> f) { net::post(ex, std::move(f)); };
     method_ = req.method;
     target_ = req.target.substr(0, req.target.find('?'));
