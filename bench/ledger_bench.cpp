@@ -3,7 +3,8 @@
 //     ~1 KiB, fsync per batch (sync=true): events/s, p50/p99 batch commit
 //     latency, bytes on disk per event against the statement size;
 //     the same through ledger::sequencer (prepare and commit pipelined),
-//     the path vellumd takes;
+//     the path vellumd takes, with random (version 4) event ids and with
+//     time-ordered (version 7) ones, as `vellum submit` makes them;
 //  2. inclusion proof generation at tree size 1,000,000 on one core.
 //
 // Usage: ledger_bench [--events N] [--no-sync] [--proof-tree N] [--proofs N] [--dir DIR]
@@ -38,10 +39,29 @@ using namespace vellum;
 using clock_type = std::chrono::steady_clock;
 using bench::make_uuid;
 
+// Event ids as clients make them: random (version 4) or time-ordered
+// (RFC 9562 version 7: 48-bit Unix milliseconds, then random bits; here the
+// clock advances 1 ms every 100 events, i.e. 100,000 events/s).
+enum class id_kind { random_v4, time_ordered_v7 };
+
+std::string make_event_id(std::mt19937_64& rng, std::size_t i, id_kind kind) {
+  if (kind == id_kind::random_v4) return make_uuid(rng);
+  const std::uint64_t ms = 1773050400000ull + i / 100;
+  const std::uint64_t r1 = rng(), r2 = rng();
+  char text[40];
+  std::snprintf(text, sizeof text, "%08llx-%04llx-7%03llx-%04llx-%012llx",
+                static_cast<unsigned long long>(ms >> 16), static_cast<unsigned long long>(ms & 0xffff),
+                static_cast<unsigned long long>(r1 & 0xfff),
+                static_cast<unsigned long long>(0x8000 | ((r2 >> 48) & 0x3fff)),
+                static_cast<unsigned long long>(r2 & 0xffffffffffffULL));
+  return text;
+}
+
 // A statement of `size` bytes of compact-JWS shape (already "verified").
-ledger::statement make_statement(std::mt19937_64& rng, std::size_t i, std::size_t size) {
+ledger::statement make_statement(std::mt19937_64& rng, std::size_t i, std::size_t size,
+                                 id_kind ids = id_kind::random_v4) {
   ledger::statement s;
-  s.event_id = make_uuid(rng);
+  s.event_id = make_event_id(rng, i, ids);
   s.kid = "emr-1";
   s.stream = "patient-" + std::to_string(i % 1000);
   s.type = "therapy.note";
@@ -115,12 +135,13 @@ std::uint64_t allocated_bytes(const std::string& path) {
 // `events` statements of `statement_size` bytes in batches of `batch_size`.
 std::vector<std::vector<ledger::statement>> make_batches(std::uint64_t seed, std::uint64_t events,
                                                          std::size_t batch_size,
-                                                         std::size_t statement_size) {
+                                                         std::size_t statement_size,
+                                                         id_kind ids = id_kind::random_v4) {
   std::mt19937_64 rng(seed);
   std::vector<std::vector<ledger::statement>> batches;
   for (std::uint64_t i = 0; i < events;) {
     std::vector<ledger::statement> b;
-    for (; b.size() < batch_size && i < events; ++i) b.push_back(make_statement(rng, i, statement_size));
+    for (; b.size() < batch_size && i < events; ++i) b.push_back(make_statement(rng, i, statement_size, ids));
     batches.push_back(std::move(b));
   }
   return batches;
@@ -179,11 +200,12 @@ void bench_append(const std::string& dir, std::uint64_t events, std::size_t stat
 // `window` batches of 256 in flight; a batch's latency runs from the
 // submission of its first statement to the completion of its last.
 void bench_pipelined(const std::string& dir, std::uint64_t events, std::size_t statement_size,
-                     bool sync) {
+                     bool sync, id_kind ids) {
   auto l = open_ledger(dir, sync);
   constexpr std::size_t batch_size = 256;
   constexpr std::size_t window = 4;
-  auto batches = make_batches(3, events, batch_size, statement_size);
+  auto batches = make_batches(3, events, batch_size, statement_size, ids);
+  const std::uint64_t written_start = bytes_written();
   struct batch_state {
     clock_type::time_point submitted;
     std::size_t remaining = 0;
@@ -237,17 +259,21 @@ void bench_pipelined(const std::string& dir, std::uint64_t events, std::size_t s
     std::exit(1);
   }
   const double n = static_cast<double>(events);
-  std::printf("pipelined append: %llu events of %zu-byte statements through ledger::sequencer, "
-              "%zu batches of %zu in flight, %s\n",
-              static_cast<unsigned long long>(events), statement_size, window, batch_size,
-              sync ? "fsync per batch" : "no fsync (--no-sync)");
-  std::printf("  pipelined throughput %.0f events/s (%.2f s wall, %.2f s CPU in all threads; "
+  const char* tag = ids == id_kind::random_v4 ? "" : " (v7 ids)";
+  std::printf("pipelined append%s: %llu events of %zu-byte statements through ledger::sequencer, "
+              "%zu batches of %zu in flight, %s, %s event ids\n",
+              tag, static_cast<unsigned long long>(events), statement_size, window, batch_size,
+              sync ? "fsync per batch" : "no fsync (--no-sync)",
+              ids == id_kind::random_v4 ? "random (version 4)" : "time-ordered (version 7)");
+  std::printf("  pipelined throughput%s %.0f events/s (%.2f s wall, %.2f s CPU in all threads; "
               "%llu commits, %.0f events per commit)\n",
-              n / seconds, seconds, cpu, static_cast<unsigned long long>(commits.load()),
+              tag, n / seconds, seconds, cpu, static_cast<unsigned long long>(commits.load()),
               n / static_cast<double>(std::max<std::uint64_t>(commits.load(), 1)));
-  std::printf("  pipelined batch      p50 %.2f ms, p99 %.2f ms, max %.2f ms (submission to last "
+  std::printf("  pipelined written%s %.0f bytes per event through write calls\n", tag,
+              static_cast<double>(bytes_written() - written_start) / n);
+  std::printf("  pipelined batch%s      p50 %.2f ms, p99 %.2f ms, max %.2f ms (submission to last "
               "completion)\n",
-              percentile(latencies_ms, 0.50), percentile(latencies_ms, 0.99),
+              tag, percentile(latencies_ms, 0.50), percentile(latencies_ms, 0.99),
               percentile(latencies_ms, 1.0));
 }
 
@@ -343,7 +369,8 @@ int main(int argc, char** argv) {
               .string();
   }
   if (events > 0) bench_append(dir + "/append", events, 1024, sync);
-  if (events > 0) bench_pipelined(dir + "/pipelined", events, 1024, sync);
+  if (events > 0) bench_pipelined(dir + "/pipelined", events, 1024, sync, id_kind::random_v4);
+  if (events > 0) bench_pipelined(dir + "/pipelined-v7", events, 1024, sync, id_kind::time_ordered_v7);
   if (tree > 0 && proofs > 0) bench_proofs(dir + "/proofs", tree, proofs);
   if (temporary) std::filesystem::remove_all(dir);
   return 0;

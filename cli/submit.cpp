@@ -21,10 +21,18 @@ namespace vellum::cli {
 
 namespace {
 
-// RFC 9562 version 4 UUID from the CSPRNG, canonical lower-case form.
-std::string random_uuid() {
+// A new event id: an RFC 9562 version 7 UUID (48-bit Unix milliseconds,
+// then 74 bits from the CSPRNG), canonical lower-case form. Time-ordered ids
+// land next to each other in the ledger's event-id index, so a commit dirties
+// far fewer index pages than with random (version 4) ids
+// (docs/performance.md); the time they carry is already in the event.
+std::string new_event_id() {
   bytes b = crypto::random_bytes(16);
-  b[6] = static_cast<std::uint8_t>((b[6] & 0x0f) | 0x40);
+  const auto ms = static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                                 std::chrono::system_clock::now().time_since_epoch())
+                                                 .count());
+  for (int i = 0; i < 6; ++i) b[static_cast<std::size_t>(i)] = static_cast<std::uint8_t>(ms >> (40 - 8 * i));
+  b[6] = static_cast<std::uint8_t>((b[6] & 0x0f) | 0x70);
   b[8] = static_cast<std::uint8_t>((b[8] & 0x3f) | 0x80);
   const std::string h = crypto::hex_encode(b);
   return h.substr(0, 8) + "-" + h.substr(8, 4) + "-" + h.substr(12, 4) + "-" + h.substr(16, 4) + "-" + h.substr(20);
@@ -74,7 +82,7 @@ struct signer {
 // Fills the defaults every event needs: a fresh event id, occurred_at now,
 // expected revision "any", the key id as author.
 void complete_payload(boost::json::object& p, const std::string& kid) {
-  if (!p.contains("event_id")) p["event_id"] = random_uuid();
+  if (!p.contains("event_id")) p["event_id"] = new_event_id();
   if (!p.contains("occurred_at")) p["occurred_at"] = now_rfc3339();
   if (!p.contains("expected_revision")) p["expected_revision"] = "any";
   if (!p.contains("author")) p["author"] = kid;
@@ -171,7 +179,8 @@ int cmd_submit(int argc, char** argv) {
       "author", po::value(&author), "who did it (default: the key id); JSON object text allowed")(
       "meaning", po::value(&meaning), "what the signature stands for: authored, reviewed, approved, ...")(
       "occurred-at", po::value(&occurred_at), "RFC 3339 time (default: now)")(
-      "event-id", po::value(&event_id), "UUID (default: a fresh random one); the idempotency key")(
+      "event-id", po::value(&event_id),
+      "UUID, the idempotency key (default: a new time-ordered RFC 9562 version 7 UUID)")(
       "expected-revision", po::value(&expected)->default_value("any"), "any, no_stream or a revision number")(
       "amends", po::value(&amends), "event_id this event corrects")("reason", po::value(&reason),
                                                                    "why (required with --amends)")(

@@ -4,9 +4,12 @@
 #include "test_util.hpp"
 #include "vellumd_process.hpp"
 
+#include <boost/json.hpp>
 #include <boost/test/unit_test.hpp>
 
 #include <sys/stat.h>
+
+#include <chrono>
 
 using namespace vellum;
 
@@ -80,6 +83,37 @@ BOOST_AUTO_TEST_CASE(submit_returns_a_verifiable_receipt_and_repeats_are_idempot
   auto stranger = srv.vellum("submit --key stranger.key.pem --kid stranger --stream s --type X --data-json '{}'");
   BOOST_TEST(stranger.exit_code == 1);
   BOOST_TEST(stranger.out.find("401") != std::string::npos, stranger.out);
+}
+
+BOOST_AUTO_TEST_CASE(submit_gives_new_events_time_ordered_version_7_ids) {
+  test::vellumd_process srv;
+  auto now_ms = [] {
+    return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                          std::chrono::system_clock::now().time_since_epoch())
+                                          .count());
+  };
+  const std::uint64_t before = now_ms();
+  std::vector<std::string> ids;
+  for (int i = 0; i < 2; ++i) {
+    auto r = srv.vellum("submit --key ward.pem --kid ward --stream v7-" + std::to_string(i) +
+                        " --type T --data-json '{}' --save r" + std::to_string(i) + ".json");
+    BOOST_TEST_REQUIRE(r.exit_code == 0, r.out);
+    auto receipt = boost::json::parse(test::read_text((srv.dir.path() / ("r" + std::to_string(i) + ".json")).string()));
+    ids.emplace_back(receipt.at("event_id").as_string());
+  }
+  const std::uint64_t after = now_ms();
+  std::uint64_t last = 0;
+  for (const auto& id : ids) {
+    BOOST_TEST_REQUIRE(id.size() == 36u, id);
+    BOOST_TEST(id[14] == '7', id);                                     // version 7
+    BOOST_TEST(std::string("89ab").find(id[19]) != std::string::npos, id);  // RFC 9562 variant
+    const std::uint64_t ms = std::stoull(id.substr(0, 8) + id.substr(9, 4), nullptr, 16);
+    BOOST_TEST(ms >= before, id);
+    BOOST_TEST(ms <= after, id);
+    BOOST_TEST(ms >= last, id);  // later events, later (or equal) ids
+    last = ms;
+  }
+  BOOST_TEST(ids[0] != ids[1]);
 }
 
 BOOST_AUTO_TEST_CASE(batch_submit_reports_accepted_conflicting_and_rejected_events) {
