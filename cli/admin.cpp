@@ -39,6 +39,16 @@ struct progress_line {
   }
 };
 
+// fsyncs a file or directory; returns why it failed, or "".
+std::string fsync_path(const std::filesystem::path& p, int flags) {
+  const int fd = ::open(p.c_str(), flags | O_CLOEXEC);
+  if (fd < 0) return "cannot open " + p.string() + " to sync it: " + std::strerror(errno);
+  const bool ok = ::fsync(fd) == 0;
+  const std::string why = ok ? "" : "fsync " + p.string() + ": " + std::strerror(errno);
+  ::close(fd);
+  return why;
+}
+
 // Copies the LMDB environment in `dir` to the new file `dest_file` (mode
 // 0600): LMDB writes a compacted, consistent snapshot (one read transaction)
 // into a pipe, and this thread moves it to the file, showing progress
@@ -186,7 +196,10 @@ int cmd_backup(int argc, char** argv) {
     fs::copy_file(entry.path(), fs::path(dest) / name, ec);
     if (ec) throw cli_error("cannot copy " + entry.path().string() + ": " + ec.message());
     fs::permissions(fs::path(dest) / name, fs::status(entry.path()).permissions(), ec);
+    if (auto why = fsync_path(fs::path(dest) / name, O_RDONLY); !why.empty()) throw cli_error(why);
   }
+  // The directory entries too, so that the copy survives a power cut.
+  if (auto why = fsync_path(dest, O_RDONLY | O_DIRECTORY); !why.empty()) throw cli_error(why);
 
   // 3. Verify the copy: it opens, its checkpoint verifies, fsck is clean.
   progress_line checked{"checked the copy:"};
