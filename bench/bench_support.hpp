@@ -73,6 +73,18 @@ using steady = std::chrono::steady_clock;
   throw std::runtime_error(msg);
 }
 
+// Opens (or creates) a ledger in `dir`, fsync per commit or not; exits with
+// the reason if it cannot.
+inline std::unique_ptr<ledger::ledger> open_ledger(const std::string& dir, bool sync) {
+  ledger::options o;
+  o.data_dir = dir;
+  o.sync = sync;
+  std::string why;
+  auto opened = ledger::ledger::open(o, &why);
+  if (!opened) die("cannot open ledger " + dir + ": " + why);
+  return std::move(*opened);
+}
+
 // ---------------------------------------------------------------------------
 // Command line
 

@@ -38,6 +38,7 @@ namespace {
 using namespace vellum;
 using clock_type = std::chrono::steady_clock;
 using bench::make_uuid;
+using bench::open_ledger;
 
 // Event ids as clients make them: random (version 4) or time-ordered
 // (RFC 9562 version 7: 48-bit Unix milliseconds, then random bits; here the
@@ -74,19 +75,6 @@ ledger::statement make_statement(std::mt19937_64& rng, std::size_t i, std::size_
   for (std::size_t k = 0; k < body.size(); k += 7) body[k] = static_cast<char>('a' + rng() % 26);
   s.jws = header + "." + body + "." + sig;
   return s;
-}
-
-std::unique_ptr<ledger::ledger> open_ledger(const std::string& dir, bool sync) {
-  ledger::options o;
-  o.data_dir = dir;
-  o.sync = sync;
-  std::string why;
-  auto l = ledger::ledger::open(o, &why);
-  if (!l) {
-    std::fprintf(stderr, "cannot open %s: %s\n", dir.c_str(), why.c_str());
-    std::exit(1);
-  }
-  return std::move(*l);
 }
 
 // CPU time of the calling thread: per-core figures that other processes on
@@ -331,7 +319,7 @@ std::uint64_t parse_number(const char* flag, const char* text) {
 
 }  // namespace
 
-int main(int argc, char** argv) {
+static int bench_main(int argc, char** argv) {
   std::uint64_t events = 100'000;
   std::uint64_t tree = 1'000'000;
   std::uint64_t proofs = 200'000;
@@ -374,4 +362,13 @@ int main(int argc, char** argv) {
   if (tree > 0 && proofs > 0) bench_proofs(dir + "/proofs", tree, proofs);
   if (temporary) std::filesystem::remove_all(dir);
   return 0;
+}
+
+int main(int argc, char** argv) {
+  try {
+    return bench_main(argc, argv);
+  } catch (const std::exception& e) {  // bench::die: a clear reason, exit 2
+    std::fprintf(stderr, "ledger_bench: %s\n", e.what());
+    return 2;
+  }
 }

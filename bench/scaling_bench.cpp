@@ -133,16 +133,6 @@ class statement_maker {
   std::string filler_ = std::string(560, 'x');
 };
 
-std::unique_ptr<ledger::ledger> open_ledger(const std::string& dir, bool sync) {
-  ledger::options lo;
-  lo.data_dir = dir;
-  lo.sync = sync;
-  std::string why;
-  auto opened = ledger::ledger::open(lo, &why);
-  if (!opened) die("ledger open " + dir + ": " + why);
-  return std::move(*opened);
-}
-
 // Appends `count` statements in batches of `batch`, stopping early once
 // `deadline` has passed; returns each batch's commit latency in µs.
 std::vector<std::uint32_t> append_n(ledger::ledger& led, statement_maker& make, std::uint64_t count,
