@@ -49,9 +49,12 @@ class checker {
   // Returns false if the log cannot be walked at all.
   bool check_meta() {
     auto version = txn_.get(d_[db::meta], schema::view(schema::meta_key::schema_version));
-    if (!version || !*version || !schema::decode_u32(**version) ||
-        *schema::decode_u32(**version) != schema::version) {
-      problem(0, "meta", "schema_version missing or not " + std::to_string(schema::version));
+    const auto v_num = version && *version ? schema::decode_u32(**version)
+                                           : result<std::uint32_t>(errc::corrupt);
+    if (!v_num || *v_num < schema::oldest_readable_version || *v_num > schema::version) {
+      problem(0, "meta", "schema_version missing or not " +
+                             std::to_string(schema::oldest_readable_version) + " to " +
+                             std::to_string(schema::version));
       return false;
     }
     auto origin = txn_.get(d_[db::meta], schema::view(schema::meta_key::origin));
@@ -79,6 +82,16 @@ class checker {
     }
     size_ = *size;
     meta_recorded_at_ = *last;
+    // Version 1 had no stream_indexed: everything was indexed at once.
+    indexed_ = size_;
+    if (*v_num >= 2) {
+      auto indexed = store::meta_u64(txn_, d_, schema::meta_key::stream_indexed);
+      if (!indexed || *indexed > size_) {
+        problem(0, "meta", "stream_indexed missing, malformed or past tree_size");
+        return false;
+      }
+      indexed_ = *indexed;
+    }
     report_.tree_size = size_;
     return true;
   }
@@ -251,6 +264,7 @@ class checker {
       auto decoded = crypto::decode_event_record(value->record);
       if (decoded && decoded->seq == seq) rec = std::move(*decoded);
     }
+    if (seq == indexed_) merged_next_revision_ = next_revision_;  // streams' reference
     if (rec) check_indexes(seq, *rec);
     return true;
   }
@@ -265,9 +279,14 @@ class checker {
 
     const auto index_key = schema::stream_index_key(rec.stream, rec.revision);
     auto si = store::get_u64(txn_, d_[db::stream_index], schema::view(index_key));
-    if (!si || !*si || **si != seq) {
+    if (seq < indexed_ && (!si || !*si || **si != seq)) {
       problem(seq, "index stream", "stream_index entry for \"" + rec.stream + "\" revision " +
                                        std::to_string(rec.revision) + " is missing or wrong");
+    }
+    if (seq >= indexed_ && (!si || *si)) {
+      problem(seq, "index stream", "stream_index has an entry for \"" + rec.stream +
+                                       "\" revision " + std::to_string(rec.revision) +
+                                       ", past stream_indexed " + std::to_string(indexed_));
     }
 
     auto id = schema::parse_uuid(rec.event_id);
@@ -319,7 +338,7 @@ class checker {
       problem(size_, "node", "stored nodes: " + std::to_string(count(db::nodes)) +
                                  ", expected " + std::to_string(nodes_expected_));
     }
-    if (count(db::stream_index) != size_) {
+    if (count(db::stream_index) != indexed_) {
       problem(size_, "index stream", "stream_index has entries that point nowhere");
     }
     if (count(db::event_ids) != size_) {
@@ -328,7 +347,9 @@ class checker {
     if (count(db::amends) != amends_expected_) {
       problem(size_, "index amends", "amends has entries that no record names");
     }
-    if (count(db::streams) != next_revision_.size()) {
+    // streams: each stream's newest revision below stream_indexed.
+    const auto& merged = indexed_ == size_ ? next_revision_ : merged_next_revision_;
+    if (count(db::streams) != merged.size()) {
       problem(size_, "index streams", "streams has entries without events");
     }
     auto c = lmdb::cursor::open(txn_, d_[db::streams]);
@@ -338,8 +359,8 @@ class checker {
       if (!*e) break;
       const std::string stream(schema::chars((*e)->first));
       auto rev = schema::decode_u64((*e)->second);
-      auto it = next_revision_.find(stream);
-      if (!rev || it == next_revision_.end() || *rev + 1 != it->second) {
+      auto it = merged.find(stream);
+      if (!rev || it == merged.end() || *rev + 1 != it->second) {
         problem(size_, "index streams", "current revision of \"" + stream + "\" is wrong");
       }
     }
@@ -358,7 +379,9 @@ class checker {
   std::uint64_t nodes_expected_ = 0;
   std::uint64_t amends_expected_ = 0;
   bool latest_seen_ = false;
+  std::uint64_t indexed_ = 0;  // meta stream_indexed
   std::unordered_map<std::string, std::uint64_t> next_revision_;
+  std::unordered_map<std::string, std::uint64_t> merged_next_revision_;  // at indexed_
 };
 
 }  // namespace

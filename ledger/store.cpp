@@ -146,6 +146,103 @@ result<void> caching_source::read(std::span<const crypto::node_id> ids,
   return {};
 }
 
+std::optional<recent_streams::pin> recent_streams::hold(snapshot s) {
+  std::unique_lock lock(mu_);
+  if (kept_from_ > s.indexed) return std::nullopt;
+  ++pins_[s.indexed];
+  return pin(this, s.indexed);
+}
+
+recent_streams::pin::~pin() {
+  if (owner_ == nullptr) return;
+  std::unique_lock lock(owner_->mu_);
+  auto it = owner_->pins_.find(indexed_);
+  if (it != owner_->pins_.end() && --it->second == 0) owner_->pins_.erase(it);
+}
+
+std::optional<std::uint64_t> recent_streams::head(std::string_view stream, snapshot s) const {
+  std::shared_lock lock(mu_);
+  auto it = streams_.find(stream);
+  if (it == streams_.end()) return std::nullopt;
+  const auto& seqs = it->second.seqs;
+  // The newest entry before the snapshot's end...
+  auto past = std::lower_bound(seqs.begin(), seqs.end(), s.size);
+  if (past == seqs.begin()) return std::nullopt;
+  // ...counts unless it is merged already (then so is every older one).
+  if (*(past - 1) < s.indexed) return std::nullopt;
+  return it->second.first_revision + static_cast<std::uint64_t>(past - seqs.begin()) - 1;
+}
+
+std::optional<std::uint64_t> recent_streams::seq_of(std::string_view stream,
+                                                    std::uint64_t revision,
+                                                    snapshot s) const {
+  std::shared_lock lock(mu_);
+  auto it = streams_.find(stream);
+  if (it == streams_.end() || revision < it->second.first_revision) return std::nullopt;
+  const std::uint64_t i = revision - it->second.first_revision;
+  if (i >= it->second.seqs.size()) return std::nullopt;
+  const std::uint64_t seq = it->second.seqs[i];
+  if (seq < s.indexed || seq >= s.size) return std::nullopt;
+  return seq;
+}
+
+void recent_streams::add(std::string_view stream, std::uint64_t revision, std::uint64_t seq) {
+  std::unique_lock lock(mu_);
+  auto it = streams_.find(stream);
+  if (it == streams_.end()) {
+    it = streams_.emplace(std::string(stream), entries{revision, {}}).first;
+  }
+  it->second.seqs.push_back(seq);
+  end_ = std::max(end_, seq + 1);
+}
+
+void recent_streams::drop_from(std::uint64_t seq) {
+  std::unique_lock lock(mu_);
+  if (end_ <= seq) return;
+  for (auto it = streams_.begin(); it != streams_.end();) {
+    auto& seqs = it->second.seqs;
+    while (!seqs.empty() && seqs.back() >= seq) seqs.pop_back();
+    it = seqs.empty() ? streams_.erase(it) : std::next(it);
+  }
+  end_ = seq;
+}
+
+void recent_streams::forget_before(std::uint64_t seq) {
+  std::unique_lock lock(mu_);
+  if (!pins_.empty()) seq = std::min(seq, pins_.begin()->first);
+  if (seq <= kept_from_) return;
+  for (auto it = streams_.begin(); it != streams_.end();) {
+    auto& e = it->second;
+    while (!e.seqs.empty() && e.seqs.front() < seq) {
+      e.seqs.pop_front();
+      ++e.first_revision;
+    }
+    it = e.seqs.empty() ? streams_.erase(it) : std::next(it);
+  }
+  kept_from_ = seq;
+}
+
+std::vector<recent_streams::run> recent_streams::runs(std::uint64_t from,
+                                                      std::uint64_t to) const {
+  std::shared_lock lock(mu_);
+  std::vector<run> out;
+  for (const auto& [stream, e] : streams_) {
+    auto first = std::lower_bound(e.seqs.begin(), e.seqs.end(), from);
+    auto last = std::lower_bound(first, e.seqs.end(), to);
+    if (first == last) continue;
+    out.push_back({stream, e.first_revision + static_cast<std::uint64_t>(first - e.seqs.begin()),
+                   std::vector<std::uint64_t>(first, last)});
+  }
+  return out;
+}
+
+void recent_streams::clear(std::uint64_t kept_from) {
+  std::unique_lock lock(mu_);
+  streams_.clear();
+  kept_from_ = kept_from;
+  end_ = kept_from;
+}
+
 std::string_view note_body(std::string_view note) {
   const auto blank = note.find("\n\n");
   return blank == std::string_view::npos ? std::string_view{} : note.substr(0, blank + 1);
@@ -326,6 +423,14 @@ struct pending_state {
   }
 };
 
+// A read transaction with its view of the stream index.
+struct stream_read {
+  reader r;
+  store::recent_streams::snapshot snap;
+  store::recent_streams::pin pin;
+  const lmdb::txn& txn() const { return r.txn(); }
+};
+
 class ledger_impl;
 class batch_impl;
 
@@ -343,7 +448,10 @@ class ledger_hash_source final : public crypto::hash_source {
 class ledger_impl final : public ledger {
  public:
   ledger_impl(lmdb::env e, const options& opts)
-      : env_(std::move(e)), pool_(env_.get()), clock_(opts.clock ? opts.clock : system_clock_us) {}
+      : env_(std::move(e)),
+        pool_(env_.get()),
+        clock_(opts.clock ? opts.clock : system_clock_us),
+        merge_every_(opts.stream_merge_events) {}
   ~ledger_impl() override { pool_.clear(); }
 
   // Opens the databases, checks or creates meta, the log key and the first
@@ -380,6 +488,9 @@ class ledger_impl final : public ledger {
   result<bytes> leaf_entry(std::uint64_t seq) const override;
 
   result<reader> begin_read() const;
+  // A read transaction and what it sees of the stream index: the merged part
+  // in LMDB, the newer part in recent_ (pinned while it lives).
+  result<stream_read> begin_stream_read() const;
   // Committed nodes, read through `t` and the upper-level cache.
   store::node_source nodes(const lmdb::txn& t) const {
     return store::node_source(t, dbs_[db::nodes], &upper_);
@@ -397,12 +508,18 @@ class ledger_impl final : public ledger {
   boost::system::error_code init_txn(const options& opts, std::string& why);
   boost::system::error_code prepare_into(batch_impl& b, std::span<const statement> batch);
   boost::system::error_code write_batch(batch_impl& b);
+  // Puts recent_'s entries of seqs [from, to) into stream_index and streams.
+  boost::system::error_code merge_streams(const lmdb::txn& t, std::uint64_t from,
+                                          std::uint64_t to);
+  // Fills recent_ from the records of seqs [from, to) (at open).
+  boost::system::error_code load_recent(const lmdb::txn& t, std::uint64_t from, std::uint64_t to);
   void advance_turn();  // under write_mu_
   result<std::string> sign_checkpoint(std::uint64_t size, const hash& root) const;
 
   lmdb::env env_;
   mutable read_pool pool_;
   clock_fn clock_;
+  std::uint64_t merge_every_;
   store::dbs dbs_;
   std::string origin_;
   std::optional<crypto::note_signer> signer_;
@@ -422,6 +539,7 @@ class ledger_impl final : public ledger {
   boost::system::error_code poison_;                    // guarded by write_mu_
   std::atomic<std::uint64_t> size_{0};
   store::upper_node_cache upper_;
+  mutable store::recent_streams recent_;  // readers pin snapshots
   ledger_hash_source hashes_{*this};
 };
 
@@ -437,6 +555,22 @@ result<reader> ledger_impl::begin_read() const {
   auto t = pool_.acquire();
   if (!t) return lmdb::to_ledger_error(t.error());
   return reader(std::move(lock), pool_, *t);
+}
+
+result<stream_read> ledger_impl::begin_stream_read() const {
+  // Fails only if merges forget entries between opening a transaction and
+  // pinning its snapshot; a fresh transaction is as good an answer.
+  for (int tries = 0; tries < 64; ++tries) {
+    auto r = begin_read();
+    if (!r) return r.error();
+    auto size = store::meta_u64(r->txn(), dbs_, schema::meta_key::tree_size);
+    if (!size) return size.error();
+    auto indexed = store::meta_u64(r->txn(), dbs_, schema::meta_key::stream_indexed);
+    if (!indexed) return indexed.error();
+    const store::recent_streams::snapshot snap{*indexed, *size};
+    if (auto p = recent_.hold(snap)) return stream_read{std::move(*r), snap, std::move(*p)};
+  }
+  return errc::io_error;
 }
 
 template <class F>
@@ -485,13 +619,16 @@ boost::system::error_code ledger_impl::init_txn(const options& opts, std::string
   auto version = txn.get(meta, schema::view(schema::meta_key::schema_version));
   if (!version) return version.error();
   const bool created = !*version;
+  std::uint32_t stored_version = schema::version;
   if (!created) {
     auto v = schema::decode_u32(**version);
-    if (!v || *v != schema::version) {
+    if (!v || *v < schema::oldest_readable_version || *v > schema::version) {
       why = "data directory has schema version " + (v ? std::to_string(*v) : "?") +
-            ", this build reads version " + std::to_string(schema::version);
+            ", this build reads versions " + std::to_string(schema::oldest_readable_version) +
+            " to " + std::to_string(schema::version);
       return errc::corrupt;
     }
+    stored_version = *v;
   }
 
   // Origin: fixed at creation; the default origin means "whatever is stored".
@@ -576,6 +713,24 @@ boost::system::error_code ledger_impl::init_txn(const options& opts, std::string
       why = "stored nodes do not decode";
       return c.error();
     }
+    // Version 1 indexed every event at once: all of it is merged.
+    if (stored_version == 1) {
+      const auto upgraded = schema::encode_u32(schema::version);
+      for (auto r : {txn.put(meta, schema::view(schema::meta_key::stream_indexed),
+                             schema::encode_u64(*size)),
+                     txn.put(meta, schema::view(schema::meta_key::schema_version), upgraded)}) {
+        if (!r) return r.error();
+      }
+    }
+    auto indexed = store::meta_u64(txn, dbs_, schema::meta_key::stream_indexed);
+    if (!indexed || *indexed > *size) {
+      why = "meta record \"stream_indexed\" is missing, malformed or past the tree size";
+      return indexed ? make_error_code(errc::corrupt) : indexed.error();
+    }
+    if (auto l = load_recent(txn, *indexed, *size); l) {
+      why = "the records after the merged stream index do not decode";
+      return l;
+    }
     size_.store(*size, std::memory_order_release);
   } else {
     const auto version_bytes = schema::encode_u32(schema::version);
@@ -584,9 +739,11 @@ boost::system::error_code ledger_impl::init_txn(const options& opts, std::string
                    txn.put(meta, schema::view(schema::meta_key::origin), schema::view(origin_)),
                    txn.put(meta, schema::view(schema::meta_key::verifier_key), schema::view(vkey_)),
                    txn.put(meta, schema::view(schema::meta_key::tree_size), zero),
-                   txn.put(meta, schema::view(schema::meta_key::recorded_at), zero)}) {
+                   txn.put(meta, schema::view(schema::meta_key::recorded_at), zero),
+                   txn.put(meta, schema::view(schema::meta_key::stream_indexed), zero)}) {
       if (!r) return r.error();
     }
+    recent_.clear(0);
     auto note = sign_checkpoint(0, crypto::empty_root());
     if (!note) {
       why = "cannot sign the first checkpoint";
@@ -598,6 +755,27 @@ boost::system::error_code ledger_impl::init_txn(const options& opts, std::string
     size_.store(0, std::memory_order_release);
   }
   if (auto c = t->commit(); !c) return c.error();
+  return {};
+}
+
+boost::system::error_code ledger_impl::load_recent(const lmdb::txn& t, std::uint64_t from,
+                                                   std::uint64_t to) {
+  recent_.clear(from);
+  if (from == to) return {};
+  auto c = lmdb::cursor::open(t, dbs_[db::records]);
+  if (!c) return c.error();
+  std::uint64_t seq = from;
+  for (auto e = c->get(MDB_SET_RANGE, schema::encode_u64(from)); seq < to; e = c->get(MDB_NEXT)) {
+    if (!e) return e.error();
+    if (!*e) return errc::corrupt;  // a record below tree_size is missing
+    auto key = schema::decode_u64((*e)->first);
+    auto value = schema::decode_record_value((*e)->second);
+    if (!key || *key != seq || !value) return errc::corrupt;
+    auto rec = crypto::decode_event_record(value->record);
+    if (!rec) return errc::corrupt;
+    recent_.add(rec->stream, rec->revision, seq);
+    ++seq;
+  }
   return {};
 }
 
@@ -721,9 +899,10 @@ boost::system::error_code ledger_impl::prepare_into(batch_impl& b,
   b.out.assign(batch.size(), append_outcome{});
   // The committed size first, then the snapshot: it sees at least that much.
   const std::uint64_t committed = size_.load(std::memory_order_acquire);
-  auto r = begin_read();
+  auto r = begin_stream_read();
   if (!r) return r.error();
   const lmdb::txn& txn = r->txn();
+  const store::recent_streams::snapshot snap = r->snap;
   pending_.forget_committed(committed);
   if (pending_.batches.empty()) {
     auto size_r = store::meta_u64(txn, dbs_, schema::meta_key::tree_size);
@@ -790,6 +969,8 @@ boost::system::error_code ledger_impl::prepare_into(batch_impl& b,
       current = it->second;
     } else if (auto p = pending_.streams.find(s.stream); p != pending_.streams.end()) {
       current = p->second.first;
+    } else if (auto recent = recent_.head(s.stream, snap)) {
+      current = *recent;
     } else {
       auto stored = store::get_u64(txn, dbs_[db::streams], schema::view(s.stream));
       if (!stored) return stored.error();
@@ -945,20 +1126,37 @@ boost::system::error_code ledger_impl::write_batch(batch_impl& b) {
   if (!stored_size) return stored_size.error();
   if (!b.fresh.empty() && *stored_size != b.first) return errc::corrupt;
 
+  // The stream index of this batch goes to memory first; readers count it
+  // once their transaction sees tree_size pass it. Undone if this fails.
+  struct undo_recent {
+    store::recent_streams& r;
+    std::uint64_t from;
+    bool armed = true;
+    ~undo_recent() {
+      if (armed) r.drop_from(from);
+    }
+  } undo{recent_, b.first};
+  recent_.drop_from(b.first);  // a try that met a full map added them already
+  for (const fresh_event& ev : b.fresh) recent_.add(ev.rcpt.stream, ev.rcpt.revision, ev.rcpt.seq);
+  std::optional<std::uint64_t> merged_from;
+  if (!b.fresh.empty()) {
+    auto indexed = store::meta_u64(txn, dbs_, schema::meta_key::stream_indexed);
+    if (!indexed) return indexed.error();
+    if (b.end - *indexed >= merge_every_) {
+      if (auto m = merge_streams(txn, *indexed, b.end); m) return m;
+      merged_from = *indexed;
+    }
+  }
+
   for (const fresh_event& ev : b.fresh) {
     const receipt& rc = ev.rcpt;
     const auto seq_key = schema::encode_u64(rc.seq);
-    const auto rev_bytes = schema::encode_u64(rc.revision);
     auto slot = txn.reserve(dbs_[db::records], seq_key, rc.salt.size() + rc.record.size(),
                             MDB_APPEND);
     if (!slot) return slot.error();
     std::memcpy(slot->data(), rc.salt.data(), rc.salt.size());
     std::memcpy(slot->data() + rc.salt.size(), rc.record.data(), rc.record.size());
     for (auto p : {txn.put(dbs_[db::leaves], seq_key, rc.leaf_entry, MDB_APPEND),
-                   txn.put(dbs_[db::stream_index],
-                           schema::view(schema::stream_index_key(rc.stream, rc.revision)),
-                           seq_key, MDB_NOOVERWRITE),
-                   txn.put(dbs_[db::streams], schema::view(rc.stream), rev_bytes),
                    txn.put(dbs_[db::event_ids], ev.id, seq_key, MDB_NOOVERWRITE)}) {
       if (!p) return p.error();
     }
@@ -1015,7 +1213,28 @@ boost::system::error_code ledger_impl::write_batch(batch_impl& b) {
     if (n.first.level >= store::upper_node_cache::min_level) upper.push_back(n);
   }
   upper_.add(upper);
+  undo.armed = false;
+  // Readers whose transaction predates this merge still need what it merged.
+  if (merged_from) recent_.forget_before(*merged_from);
   size_.store(b.end, std::memory_order_release);
+  return {};
+}
+
+boost::system::error_code ledger_impl::merge_streams(const lmdb::txn& t, std::uint64_t from,
+                                                     std::uint64_t to) {
+  for (const auto& run : recent_.runs(from, to)) {
+    for (std::size_t i = 0; i < run.seqs.size(); ++i) {
+      const auto key = schema::stream_index_key(run.stream, run.first_revision + i);
+      auto p = t.put(dbs_[db::stream_index], schema::view(key), schema::encode_u64(run.seqs[i]),
+                     MDB_NOOVERWRITE);
+      if (!p) return p.error();
+    }
+    const auto newest = schema::encode_u64(run.first_revision + run.seqs.size() - 1);
+    if (auto p = t.put(dbs_[db::streams], schema::view(run.stream), newest); !p) return p.error();
+  }
+  auto p = t.put(dbs_[db::meta], schema::view(schema::meta_key::stream_indexed),
+                 schema::encode_u64(to));
+  if (!p) return p.error();
   return {};
 }
 
@@ -1100,8 +1319,9 @@ result<std::vector<std::uint64_t>> ledger_impl::amendments_of(std::string_view e
 }
 
 result<std::uint64_t> ledger_impl::stream_revision(std::string_view stream) const {
-  auto r = begin_read();
+  auto r = begin_stream_read();
   if (!r) return r.error();
+  if (auto recent = recent_.head(stream, r->snap)) return *recent;
   auto rev = store::get_u64(r->txn(), dbs_[db::streams], schema::view(stream));
   if (!rev) return lmdb::to_ledger_error(rev.error());
   if (!*rev) return errc::not_found;
@@ -1113,29 +1333,38 @@ result<std::vector<stored_event>> ledger_impl::read_stream(std::string_view stre
                                                            direction dir,
                                                            std::size_t limit) const {
   if (limit == 0) return errc::invalid_argument;
-  auto r = begin_read();
+  auto r = begin_stream_read();
   if (!r) return r.error();
   const lmdb::txn& txn = r->txn();
-  auto current = store::get_u64(txn, dbs_[db::streams], schema::view(stream));
-  if (!current) return lmdb::to_ledger_error(current.error());
-  if (!*current) return errc::not_found;
+  const store::recent_streams::snapshot snap = r->snap;
+  std::optional<std::uint64_t> current = recent_.head(stream, snap);
+  if (!current) {
+    auto stored = store::get_u64(txn, dbs_[db::streams], schema::view(stream));
+    if (!stored) return lmdb::to_ledger_error(stored.error());
+    if (!*stored) return errc::not_found;
+    current = **stored;
+  }
   std::vector<stored_event> out;
   auto load = [&](std::uint64_t revision) -> result<void> {
-    const auto key = schema::stream_index_key(stream, revision);
-    auto seq = store::get_u64(txn, dbs_[db::stream_index], schema::view(key));
-    if (!seq) return lmdb::to_ledger_error(seq.error());
-    if (!*seq) return errc::corrupt;  // revisions 0..current all exist
-    auto e = store::load_event(txn, dbs_, **seq);
+    std::optional<std::uint64_t> seq = recent_.seq_of(stream, revision, snap);
+    if (!seq) {
+      const auto key = schema::stream_index_key(stream, revision);
+      auto stored = store::get_u64(txn, dbs_[db::stream_index], schema::view(key));
+      if (!stored) return lmdb::to_ledger_error(stored.error());
+      if (!*stored) return errc::corrupt;  // revisions 0..current all exist
+      seq = **stored;
+    }
+    auto e = store::load_event(txn, dbs_, *seq);
     if (!e) return e.error();
     out.push_back(std::move(*e));
     return {};
   };
   if (dir == direction::forward) {
-    for (std::uint64_t rev = from_revision; rev <= **current && out.size() < limit; ++rev) {
+    for (std::uint64_t rev = from_revision; rev <= *current && out.size() < limit; ++rev) {
       if (auto l = load(rev); !l) return l.error();
     }
   } else {
-    for (std::uint64_t rev = std::min(from_revision, **current); out.size() < limit; --rev) {
+    for (std::uint64_t rev = std::min(from_revision, *current); out.size() < limit; --rev) {
       if (auto l = load(rev); !l) return l.error();
       if (rev == 0) break;
     }

@@ -8,11 +8,15 @@
 #include "ledger/schema.hpp"
 
 #include <array>
+#include <deque>
+#include <map>
 #include <optional>
 #include <shared_mutex>
+#include <string>
 #include <vector>
 #include <string_view>
 #include <unordered_map>
+#include <utility>
 
 namespace vellum::ledger::store {
 
@@ -92,6 +96,80 @@ class caching_source final : public crypto::hash_source {
  private:
   const crypto::hash_source& base_;
   mutable std::unordered_map<node_map_key, crypto::hash, node_map_hash> cache_;
+};
+
+// The stream-index entries of events not yet merged into the stream_index
+// and streams databases (seq >= meta "stream_indexed"), in memory. The
+// committing thread adds a batch's entries before its transaction commits
+// and merges them into LMDB in bulk every options::stream_merge_events
+// events: with many busy streams each event of a batch would otherwise dirty
+// a stream-index page of its own, while a merge of thousands of events puts
+// each stream's new revisions side by side. A reader counts an entry only if
+// stream_indexed <= seq < tree_size in its own transaction, so entries of a
+// batch still being committed, and entries already merged, are never seen
+// early or twice. A reader holds a pin on its snapshot: merged entries it
+// may still need are forgotten only once no pin needs them (at a later
+// merge), so readers never wait and never miss an entry.
+// Thread-safe: readers share a lock, the committing thread takes it briefly.
+class recent_streams {
+ public:
+  // What one read transaction sees: meta stream_indexed and tree_size.
+  struct snapshot {
+    std::uint64_t indexed = 0;
+    std::uint64_t size = 0;
+  };
+  // A stream's entries between two seqs, for a merge.
+  struct run {
+    std::string stream;
+    std::uint64_t first_revision = 0;
+    std::vector<std::uint64_t> seqs;  // seqs[i] holds revision first_revision + i
+  };
+  // Keeps every entry a snapshot counts until released.
+  class pin {
+   public:
+    pin() = default;
+    pin(pin&& o) noexcept
+        : owner_(std::exchange(o.owner_, nullptr)), indexed_(o.indexed_) {}
+    pin& operator=(pin&&) = delete;
+    pin(const pin&) = delete;
+    ~pin();
+
+   private:
+    friend class recent_streams;
+    pin(recent_streams* owner, std::uint64_t indexed) : owner_(owner), indexed_(indexed) {}
+    recent_streams* owner_ = nullptr;
+    std::uint64_t indexed_ = 0;
+  };
+
+  // A pin on `s`, or nullopt if entries it counts are already forgotten
+  // (read again through a newer transaction).
+  std::optional<pin> hold(snapshot s);
+  // The newest revision of `stream` here that `s` counts (nullopt: read the
+  // streams database).
+  std::optional<std::uint64_t> head(std::string_view stream, snapshot s) const;
+  // The seq of `stream` at `revision` if here and counted by `s`.
+  std::optional<std::uint64_t> seq_of(std::string_view stream, std::uint64_t revision,
+                                      snapshot s) const;
+
+  // Committing thread. Revisions of a stream must be added in order, seqs
+  // increasing.
+  void add(std::string_view stream, std::uint64_t revision, std::uint64_t seq);
+  void drop_from(std::uint64_t seq);  // a commit failed: forget seq and later
+  // Forgets entries below `seq` that no pinned snapshot counts.
+  void forget_before(std::uint64_t seq);
+  std::vector<run> runs(std::uint64_t from, std::uint64_t to) const;  // in key order
+  void clear(std::uint64_t kept_from);
+
+ private:
+  struct entries {
+    std::uint64_t first_revision = 0;
+    std::deque<std::uint64_t> seqs;
+  };
+  mutable std::shared_mutex mu_;
+  std::map<std::string, entries, std::less<>> streams_;  // byte order = stream_index order
+  std::map<std::uint64_t, std::size_t> pins_;            // snapshot indexed → holders
+  std::uint64_t kept_from_ = 0;
+  std::uint64_t end_ = 0;  // past the largest seq added
 };
 
 // The signed text of a note: everything up to and including the '\n' before

@@ -1,0 +1,310 @@
+// The stream index in two parts: entries merged into LMDB in bulk, and the
+// newer ones in memory (store::recent_streams). Reads, concurrency checks
+// and fsck must not see the seam: not across merges, not across a reopen
+// (memory rebuilt from the records), not for a version 1 store upgraded in
+// place.
+
+#include "ledger_test_util.hpp"
+
+#include "ledger/schema.hpp"
+#include "ledger/store.hpp"
+
+#include <lmdb.h>
+
+#include <atomic>
+#include <map>
+#include <thread>
+
+namespace vellum::ledger {
+namespace {
+
+using store::recent_streams;
+using test::manual_clock;
+using test::open_or_fail;
+using test::statement_factory;
+using test::test_options;
+
+BOOST_AUTO_TEST_SUITE(stream_merge)
+
+BOOST_AUTO_TEST_CASE(recent_entries_count_only_inside_a_readers_snapshot) {
+  recent_streams r;
+  r.clear(10);  // stream_indexed = 10
+  r.add("a", 4, 10);
+  r.add("b", 0, 11);
+  r.add("a", 5, 12);
+  r.add("a", 6, 13);  // a batch being committed: tree_size is still 13
+
+  const recent_streams::snapshot before_commit{10, 13};
+  auto pinned = r.hold(before_commit);
+  BOOST_TEST_REQUIRE(pinned.has_value());
+  BOOST_TEST(r.head("a", before_commit).value() == 5u);
+  BOOST_TEST(!r.head("c", before_commit));
+  BOOST_TEST(r.seq_of("a", 5, before_commit).value() == 12u);
+  BOOST_TEST(!r.seq_of("a", 6, before_commit));  // not committed for this reader
+  BOOST_TEST(!r.seq_of("a", 3, before_commit));  // merged: read LMDB
+
+  // A merge up to 12 leaves "a" 4 and "b" 0 to LMDB for newer readers...
+  const recent_streams::snapshot after_merge{12, 14};
+  BOOST_TEST(!r.seq_of("a", 4, after_merge));
+  BOOST_TEST(!r.head("b", after_merge));
+  BOOST_TEST(r.head("a", after_merge).value() == 6u);
+  // ...but not to a reader pinned before it: nothing it counts is forgotten.
+  r.forget_before(12);
+  BOOST_TEST(r.seq_of("a", 4, before_commit).value() == 10u);
+  BOOST_TEST(r.head("b", before_commit).value() == 0u);
+  pinned.reset();
+  r.forget_before(12);
+  BOOST_TEST(!r.hold(before_commit).has_value());  // too old now: read again
+  BOOST_TEST(r.hold(after_merge).has_value());
+  BOOST_TEST(r.seq_of("a", 6, after_merge).value() == 13u);
+
+  // A failed commit takes its entries back; runs() lists what a merge writes.
+  r.add("b", 1, 14);
+  r.add("c", 0, 15);
+  r.drop_from(14);
+  const auto runs = r.runs(12, 20);
+  BOOST_TEST_REQUIRE(runs.size() == 1u);
+  BOOST_TEST(runs[0].stream == "a");
+  BOOST_TEST(runs[0].first_revision == 5u);
+  BOOST_TEST((runs[0].seqs == std::vector<std::uint64_t>{12, 13}));
+}
+
+// What a model of the log says each stream holds: seqs by revision.
+using model = std::map<std::string, std::vector<std::uint64_t>>;
+
+void check_streams(const ledger& l, const model& m) {
+  for (const auto& [stream, seqs] : m) {
+    auto rev = l.stream_revision(stream);
+    BOOST_TEST_REQUIRE(rev.has_value(), stream);
+    BOOST_TEST(*rev + 1 == seqs.size(), stream);
+    auto fwd = l.read_stream(stream, 0, direction::forward, seqs.size() + 5);
+    BOOST_TEST_REQUIRE(fwd.has_value(), stream);
+    BOOST_TEST_REQUIRE(fwd->size() == seqs.size(), stream);
+    for (std::size_t i = 0; i < seqs.size(); ++i) BOOST_TEST((*fwd)[i].seq == seqs[i]);
+    const std::uint64_t from = seqs.size() / 2;
+    auto back = l.read_stream(stream, from, direction::backward, 3);
+    BOOST_TEST_REQUIRE(back.has_value(), stream);
+    for (std::size_t i = 0; i < back->size(); ++i) BOOST_TEST((*back)[i].seq == seqs[from - i]);
+  }
+  BOOST_TEST(l.stream_revision("never-written").error() == errc::not_found);
+}
+
+BOOST_AUTO_TEST_CASE(reads_and_revision_checks_agree_across_merges_and_reopen) {
+  vellum::test::temp_dir dir;
+  manual_clock clock;
+  options o = test_options(dir, clock);
+  o.stream_merge_events = 50;
+  statement_factory f;
+  model m;
+  auto append_batches = [&](ledger& l, int batches) {
+    for (int b = 0; b < batches; ++b) {
+      std::vector<statement> batch;
+      for (int i = 0; i < 37; ++i) {
+        const std::string stream = "patient-" + std::to_string(f.rng()() % 9);
+        // Exact revisions: the preparer reads heads from both parts.
+        const auto& seqs = m[stream];
+        std::uint64_t pending = 0;
+        for (const auto& s : batch) pending += s.stream == stream ? 1 : 0;
+        const std::uint64_t known = seqs.size() + pending;
+        batch.push_back(f.make(stream, known == 0 ? expected_revision::no_stream()
+                                                  : expected_revision::exact(known - 1)));
+      }
+      // A stale revision in the middle is refused and leaves the rest alone.
+      batch.insert(batch.begin() + 10, f.make("patient-0", expected_revision::exact(100000)));
+      clock.advance(1000);
+      auto out = l.append(batch);
+      for (std::size_t i = 0; i < out.size(); ++i) {
+        if (i == 10) {
+          BOOST_TEST(out[i].error == errc::revision_conflict);
+          continue;
+        }
+        BOOST_TEST_REQUIRE(!out[i].error, out[i].error.message());
+        auto& seqs = m[batch[i].stream];
+        BOOST_TEST(out[i].rcpt.revision == seqs.size());
+        seqs.push_back(out[i].rcpt.seq);
+      }
+      check_streams(l, m);
+    }
+  };
+  {
+    auto l = open_or_fail(o);
+    append_batches(*l, 7);  // 259 events: merged at 74, 148, 222; 37 in memory
+  }
+  auto report = fsck(o.data_dir);
+  BOOST_TEST_REQUIRE(report.has_value());
+  BOOST_TEST(report->ok(), (report->problems.empty() ? "" : report->problems.front().detail));
+  {
+    auto l = open_or_fail(o);  // memory rebuilt from the 37 unmerged records
+    check_streams(*l, m);
+    append_batches(*l, 3);
+  }
+  report = fsck(o.data_dir);
+  BOOST_TEST_REQUIRE(report.has_value());
+  BOOST_TEST(report->ok(), (report->problems.empty() ? "" : report->problems.front().detail));
+  // Opened with merging after every batch, the backlog is merged at once.
+  o.stream_merge_events = 0;
+  {
+    auto l = open_or_fail(o);
+    append_batches(*l, 1);
+  }
+  report = fsck(o.data_dir);
+  BOOST_TEST_REQUIRE(report.has_value());
+  BOOST_TEST(report->ok(), (report->problems.empty() ? "" : report->problems.front().detail));
+}
+
+BOOST_AUTO_TEST_CASE(readers_during_merges_see_every_revision_once) {
+  vellum::test::temp_dir dir;
+  manual_clock clock;
+  options o = test_options(dir, clock);
+  o.stream_merge_events = 16;
+  auto l = open_or_fail(o);
+  std::atomic<bool> done{false};
+  std::atomic<int> failures{0};  // Boost.Test assertions are not thread-safe
+  std::atomic<int> reads{0};
+  std::thread reader([&] {
+    while (!done.load()) {
+      for (const char* stream : {"s-0", "s-1", "s-2"}) {
+        auto rev = l->stream_revision(stream);
+        if (!rev) {
+          if (rev.error() != errc::not_found) ++failures;
+          continue;
+        }
+        auto events = l->read_stream(stream, 0, direction::forward, 100000);
+        if (!events || events->size() < *rev + 1) {
+          ++failures;
+          continue;
+        }
+        for (std::size_t i = 0; i < events->size(); ++i) {
+          if ((*events)[i].revision != i || (*events)[i].stream != stream) ++failures;
+        }
+        ++reads;
+      }
+    }
+  });
+  statement_factory f;
+  for (int b = 0; b < 60; ++b) {
+    std::vector<statement> batch;
+    for (int i = 0; i < 7; ++i) batch.push_back(f.make("s-" + std::to_string(i % 3)));
+    for (const auto& out : l->append(batch)) {
+      if (out.error) ++failures;
+    }
+  }
+  done = true;
+  reader.join();
+  BOOST_TEST(failures.load() == 0);
+  BOOST_TEST(reads.load() > 0);
+  BOOST_TEST(*l->stream_revision("s-0") == 179u);  // 3 of every 7, 60 batches
+}
+
+// Makes the store look exactly as version 1 left it: every entry merged, no
+// stream_indexed, schema_version 1.
+void downgrade_to_version_1(const std::string& data_dir) {
+  MDB_env* env = nullptr;
+  BOOST_REQUIRE_EQUAL(mdb_env_create(&env), 0);
+  BOOST_REQUIRE_EQUAL(mdb_env_set_maxdbs(env, 16), 0);
+  BOOST_REQUIRE_EQUAL(mdb_env_open(env, data_dir.c_str(), 0, 0600), 0);
+  MDB_txn* txn = nullptr;
+  BOOST_REQUIRE_EQUAL(mdb_txn_begin(env, nullptr, 0, &txn), 0);
+  MDB_dbi meta = 0;
+  BOOST_REQUIRE_EQUAL(mdb_dbi_open(txn, "meta", 0, &meta), 0);
+  MDB_val k{schema::meta_key::stream_indexed.size(),
+            const_cast<char*>(schema::meta_key::stream_indexed.data())};
+  BOOST_REQUIRE_EQUAL(mdb_del(txn, meta, &k, nullptr), 0);
+  auto one = schema::encode_u32(1);
+  MDB_val vk{schema::meta_key::schema_version.size(),
+             const_cast<char*>(schema::meta_key::schema_version.data())};
+  MDB_val vv{one.size(), one.data()};
+  BOOST_REQUIRE_EQUAL(mdb_put(txn, meta, &vk, &vv, 0), 0);
+  BOOST_REQUIRE_EQUAL(mdb_txn_commit(txn), 0);
+  mdb_env_close(env);
+}
+
+std::uint64_t stored_u64(const std::string& data_dir, std::string_view key, bool u32 = false) {
+  MDB_env* env = nullptr;
+  BOOST_REQUIRE_EQUAL(mdb_env_create(&env), 0);
+  BOOST_REQUIRE_EQUAL(mdb_env_set_maxdbs(env, 16), 0);
+  BOOST_REQUIRE_EQUAL(mdb_env_open(env, data_dir.c_str(), MDB_RDONLY, 0600), 0);
+  MDB_txn* txn = nullptr;
+  BOOST_REQUIRE_EQUAL(mdb_txn_begin(env, nullptr, MDB_RDONLY, &txn), 0);
+  MDB_dbi meta = 0;
+  BOOST_REQUIRE_EQUAL(mdb_dbi_open(txn, "meta", 0, &meta), 0);
+  MDB_val k{key.size(), const_cast<char*>(key.data())};
+  MDB_val v{};
+  BOOST_REQUIRE_EQUAL(mdb_get(txn, meta, &k, &v), 0);
+  const byte_view value(static_cast<const std::uint8_t*>(v.mv_data), v.mv_size);
+  const std::uint64_t out = u32 ? *schema::decode_u32(value) : *schema::decode_u64(value);
+  mdb_txn_abort(txn);
+  mdb_env_close(env);
+  return out;
+}
+
+BOOST_AUTO_TEST_CASE(version_1_store_is_upgraded_in_place_and_checks_clean_before_and_after) {
+  vellum::test::temp_dir dir;
+  manual_clock clock;
+  options o = test_options(dir, clock);
+  o.stream_merge_events = 0;  // as version 1 wrote: indexed with each batch
+  statement_factory f;
+  std::vector<statement> batch;
+  for (int i = 0; i < 30; ++i) batch.push_back(f.make("old-" + std::to_string(i % 4)));
+  std::string checkpoint;
+  {
+    auto l = open_or_fail(o);
+    for (const auto& out : l->append(batch)) BOOST_TEST_REQUIRE(!out.error);
+    checkpoint = l->latest_checkpoint()->note;
+  }
+  downgrade_to_version_1(o.data_dir);
+  auto before = fsck(o.data_dir);
+  BOOST_TEST_REQUIRE(before.has_value());
+  BOOST_TEST(before->ok(), (before->problems.empty() ? "" : before->problems.front().detail));
+
+  o.stream_merge_events = 64;
+  {
+    auto l = open_or_fail(o);
+    BOOST_TEST(l->latest_checkpoint()->note == checkpoint);
+    BOOST_TEST(*l->stream_revision("old-1") == 7u);  // 8 of the 30
+    auto next = test::append_one(*l, f.make("old-1", expected_revision::exact(7)));
+    BOOST_TEST(next.revision == 8u);
+  }
+  BOOST_TEST(stored_u64(o.data_dir, schema::meta_key::schema_version, true) == schema::version);
+  BOOST_TEST(stored_u64(o.data_dir, schema::meta_key::stream_indexed) == 30u);
+  auto after = fsck(o.data_dir);
+  BOOST_TEST_REQUIRE(after.has_value());
+  BOOST_TEST(after->ok(), (after->problems.empty() ? "" : after->problems.front().detail));
+}
+
+BOOST_AUTO_TEST_CASE(store_of_a_newer_schema_version_is_refused_with_a_reason) {
+  vellum::test::temp_dir dir;
+  manual_clock clock;
+  const options o = test_options(dir, clock);
+  { auto l = open_or_fail(o); }
+  {
+    MDB_env* env = nullptr;
+    BOOST_REQUIRE_EQUAL(mdb_env_create(&env), 0);
+    BOOST_REQUIRE_EQUAL(mdb_env_set_maxdbs(env, 16), 0);
+    BOOST_REQUIRE_EQUAL(mdb_env_open(env, o.data_dir.c_str(), 0, 0600), 0);
+    MDB_txn* txn = nullptr;
+    BOOST_REQUIRE_EQUAL(mdb_txn_begin(env, nullptr, 0, &txn), 0);
+    MDB_dbi meta = 0;
+    BOOST_REQUIRE_EQUAL(mdb_dbi_open(txn, "meta", 0, &meta), 0);
+    auto future = schema::encode_u32(schema::version + 1);
+    MDB_val k{schema::meta_key::schema_version.size(),
+              const_cast<char*>(schema::meta_key::schema_version.data())};
+    MDB_val v{future.size(), future.data()};
+    BOOST_REQUIRE_EQUAL(mdb_put(txn, meta, &k, &v, 0), 0);
+    BOOST_REQUIRE_EQUAL(mdb_txn_commit(txn), 0);
+    mdb_env_close(env);
+  }
+  std::string why;
+  auto l = ledger::open(o, &why);
+  BOOST_TEST(!l);
+  BOOST_TEST(why.find("schema version " + std::to_string(schema::version + 1)) !=
+             std::string::npos, why);
+  auto report = fsck(o.data_dir);
+  BOOST_TEST_REQUIRE(report.has_value());
+  BOOST_TEST(!report->ok());
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+}  // namespace
+}  // namespace vellum::ledger
