@@ -26,6 +26,7 @@
 #include <array>
 #include <optional>
 #include <unordered_map>
+#include <unordered_set>
 
 namespace vellum::ledger {
 namespace {
@@ -82,12 +83,12 @@ class checker {
     }
     size_ = *size;
     meta_recorded_at_ = *last;
-    // Version 1 had no stream_indexed: everything was indexed at once.
+    // Version 1 had no "indexed": everything was indexed at once.
     indexed_ = size_;
     if (*v_num >= 2) {
-      auto indexed = store::meta_u64(txn_, d_, schema::meta_key::stream_indexed);
+      auto indexed = store::meta_u64(txn_, d_, schema::meta_key::indexed);
       if (!indexed || *indexed > size_) {
-        problem(0, "meta", "stream_indexed missing, malformed or past tree_size");
+        problem(0, "meta", "indexed missing, malformed or past tree_size");
         return false;
       }
       indexed_ = *indexed;
@@ -286,7 +287,7 @@ class checker {
     if (seq >= indexed_ && (!si || *si)) {
       problem(seq, "index stream", "stream_index has an entry for \"" + rec.stream +
                                        "\" revision " + std::to_string(rec.revision) +
-                                       ", past stream_indexed " + std::to_string(indexed_));
+                                       ", past indexed " + std::to_string(indexed_));
     }
 
     auto id = schema::parse_uuid(rec.event_id);
@@ -294,9 +295,13 @@ class checker {
       problem(seq, "record", "event_id is not a canonical UUID");
     } else {
       auto e = store::get_u64(txn_, d_[db::event_ids], *id);
-      if (!e || !*e || **e != seq) {
+      if (seq < indexed_ && (!e || !*e || **e != seq)) {
         problem(seq, "index event_id", "event_ids entry for " + rec.event_id +
                                            " is missing or wrong");
+      }
+      // Past indexed only memory may know the id, and only once.
+      if (seq >= indexed_ && (!e || *e || !unmerged_ids_.insert(*id).second)) {
+        problem(seq, "index event_id", "event id " + rec.event_id + " is stored twice");
       }
     }
 
@@ -341,13 +346,13 @@ class checker {
     if (count(db::stream_index) != indexed_) {
       problem(size_, "index stream", "stream_index has entries that point nowhere");
     }
-    if (count(db::event_ids) != size_) {
+    if (count(db::event_ids) != indexed_) {
       problem(size_, "index event_id", "event_ids has entries that point nowhere");
     }
     if (count(db::amends) != amends_expected_) {
       problem(size_, "index amends", "amends has entries that no record names");
     }
-    // streams: each stream's newest revision below stream_indexed.
+    // streams: each stream's newest revision below indexed.
     const auto& merged = indexed_ == size_ ? next_revision_ : merged_next_revision_;
     if (count(db::streams) != merged.size()) {
       problem(size_, "index streams", "streams has entries without events");
@@ -379,7 +384,8 @@ class checker {
   std::uint64_t nodes_expected_ = 0;
   std::uint64_t amends_expected_ = 0;
   bool latest_seen_ = false;
-  std::uint64_t indexed_ = 0;  // meta stream_indexed
+  std::uint64_t indexed_ = 0;  // meta indexed
+  std::unordered_set<schema::uuid, store::uuid_hash> unmerged_ids_;  // seq >= indexed_
   std::unordered_map<std::string, std::uint64_t> next_revision_;
   std::unordered_map<std::string, std::uint64_t> merged_next_revision_;  // at indexed_
 };

@@ -61,10 +61,10 @@ struct options {
   std::string key_file;                    // empty: <data_dir>/log-key.pem (generated, 0600)
   std::size_t initial_map_size = std::size_t{1} << 30;  // grows by itself when full
   bool sync = true;                        // fsync every commit (tests may turn off)
-  // Stream-index entries are merged into LMDB in bulk once this many events
-  // are unmerged (kept in memory until then, rebuilt from the records at
-  // open); 0 merges with every batch. See docs/architecture.md.
-  std::uint64_t stream_merge_events = 65536;
+  // The event-id and stream indexes are merged into LMDB in bulk once this
+  // many events are unmerged (kept in memory until then, rebuilt from the
+  // records at open); 0 merges with every batch. See docs/architecture.md.
+  std::uint64_t index_merge_events = 65536;
   clock_fn clock = system_clock_us;
 };
 

@@ -13,8 +13,9 @@
 //                "verifier_key"                        C2SP vkey of the log key
 //                "tree_size"                           u64 number of leaves
 //                "recorded_at"                         u64 last recorded_at (µs)
-//                "stream_indexed"                      u64: stream_index and streams hold
-//                                                      exactly the events of seq below it
+//                "indexed"                             u64: event_ids, stream_index and
+//                                                      streams hold exactly the events
+//                                                      of seq below it
 //  leaves        seq u64                               leaf entry bytes (crypto::leaf_entry)
 //  records       seq u64                               salt[32] || event record JSON bytes
 //  nodes         level u8 || index u64                 32-byte hash of a complete subtree
@@ -22,20 +23,20 @@
 //                                                      range reads at level 8·L
 //  stream_index  stream || 0x00 || revision u64        seq u64
 //  streams       stream                                newest revision u64 below
-//                                                      stream_indexed
+//                                                      indexed
 //  event_ids     event_id (16 UUID bytes)              seq u64
 //  amends        amended event_id (16) || seq u64      empty
 //  checkpoints   tree_size u64                         signed note text
 //
 // leaves, records and checkpoints grow at the end and are written with
 // MDB_APPEND. Every batch writes one checkpoint; the one of size 0 is
-// written when the log is created. event_ids and amends are written with
-// each batch; stream_index and streams in bulk merges (store::recent_streams
+// written when the log is created. amends is written with each batch;
+// event_ids, stream_index and streams in bulk merges (store::recent_index
 // holds the newer entries in memory, rebuilt from the records at open).
 //
-// Versions: 1 wrote stream_index and streams with each batch and had no
-// stream_indexed. Opening a version 1 store for writing upgrades it in place
-// (stream_indexed = tree_size, then version 2); fsck reads both.
+// Versions: 1 wrote every index with each batch and had no "indexed".
+// Opening a version 1 store for writing upgrades it in place (indexed =
+// tree_size, then version 2); fsck reads both.
 
 #include "crypto/error.hpp"
 #include "crypto/merkle.hpp"
@@ -73,7 +74,7 @@ inline constexpr std::string_view origin = "origin";
 inline constexpr std::string_view verifier_key = "verifier_key";
 inline constexpr std::string_view tree_size = "tree_size";
 inline constexpr std::string_view recorded_at = "recorded_at";
-inline constexpr std::string_view stream_indexed = "stream_indexed";
+inline constexpr std::string_view indexed = "indexed";
 }  // namespace meta_key
 
 using u64_bytes = std::array<std::uint8_t, 8>;

@@ -146,21 +146,21 @@ result<void> caching_source::read(std::span<const crypto::node_id> ids,
   return {};
 }
 
-std::optional<recent_streams::pin> recent_streams::hold(snapshot s) {
+std::optional<recent_index::pin> recent_index::hold(snapshot s) {
   std::unique_lock lock(mu_);
   if (kept_from_ > s.indexed) return std::nullopt;
   ++pins_[s.indexed];
   return pin(this, s.indexed);
 }
 
-recent_streams::pin::~pin() {
+recent_index::pin::~pin() {
   if (owner_ == nullptr) return;
   std::unique_lock lock(owner_->mu_);
   auto it = owner_->pins_.find(indexed_);
   if (it != owner_->pins_.end() && --it->second == 0) owner_->pins_.erase(it);
 }
 
-std::optional<std::uint64_t> recent_streams::head(std::string_view stream, snapshot s) const {
+std::optional<std::uint64_t> recent_index::head(std::string_view stream, snapshot s) const {
   std::shared_lock lock(mu_);
   auto it = streams_.find(stream);
   if (it == streams_.end()) return std::nullopt;
@@ -173,9 +173,8 @@ std::optional<std::uint64_t> recent_streams::head(std::string_view stream, snaps
   return it->second.first_revision + static_cast<std::uint64_t>(past - seqs.begin()) - 1;
 }
 
-std::optional<std::uint64_t> recent_streams::seq_of(std::string_view stream,
-                                                    std::uint64_t revision,
-                                                    snapshot s) const {
+std::optional<std::uint64_t> recent_index::seq_of(std::string_view stream,
+                                                  std::uint64_t revision, snapshot s) const {
   std::shared_lock lock(mu_);
   auto it = streams_.find(stream);
   if (it == streams_.end() || revision < it->second.first_revision) return std::nullopt;
@@ -186,31 +185,61 @@ std::optional<std::uint64_t> recent_streams::seq_of(std::string_view stream,
   return seq;
 }
 
-void recent_streams::add(std::string_view stream, std::uint64_t revision, std::uint64_t seq) {
-  std::unique_lock lock(mu_);
-  auto it = streams_.find(stream);
-  if (it == streams_.end()) {
-    it = streams_.emplace(std::string(stream), entries{revision, {}}).first;
-  }
-  it->second.seqs.push_back(seq);
-  end_ = std::max(end_, seq + 1);
+std::optional<std::uint64_t> recent_index::seq_of_id(const schema::uuid& id, snapshot s) const {
+  std::shared_lock lock(mu_);
+  auto it = ids_.find(id);
+  if (it == ids_.end() || it->second < s.indexed || it->second >= s.size) return std::nullopt;
+  return it->second;
 }
 
-void recent_streams::drop_from(std::uint64_t seq) {
+bool recent_index::add(std::span<const entry> batch) {
   std::unique_lock lock(mu_);
-  if (end_ <= seq) return;
+  const std::uint64_t first = kept_from_ + ids_by_seq_.size();
+  bool ok = true;
+  for (const entry& e : batch) {
+    if (e.seq != kept_from_ + ids_by_seq_.size() || !ids_.emplace(e.id, e.seq).second) {
+      ok = false;
+      break;
+    }
+    ids_by_seq_.push_back(e.id);
+    auto it = streams_.find(e.stream);
+    if (it == streams_.end()) {
+      it = streams_.emplace(std::string(e.stream), entries{e.revision, {}}).first;
+    } else if (it->second.first_revision + it->second.seqs.size() != e.revision) {
+      ok = false;
+      break;
+    }
+    it->second.seqs.push_back(e.seq);
+  }
+  if (ok) return true;
+  lock.unlock();
+  drop_from(first);
+  return false;
+}
+
+void recent_index::drop_from(std::uint64_t seq) {
+  std::unique_lock lock(mu_);
+  if (kept_from_ + ids_by_seq_.size() <= seq) return;
+  while (kept_from_ + ids_by_seq_.size() > std::max(seq, kept_from_)) {
+    ids_.erase(ids_by_seq_.back());
+    ids_by_seq_.pop_back();
+  }
   for (auto it = streams_.begin(); it != streams_.end();) {
     auto& seqs = it->second.seqs;
     while (!seqs.empty() && seqs.back() >= seq) seqs.pop_back();
     it = seqs.empty() ? streams_.erase(it) : std::next(it);
   }
-  end_ = seq;
 }
 
-void recent_streams::forget_before(std::uint64_t seq) {
+void recent_index::forget_before(std::uint64_t seq) {
   std::unique_lock lock(mu_);
   if (!pins_.empty()) seq = std::min(seq, pins_.begin()->first);
+  seq = std::min(seq, kept_from_ + ids_by_seq_.size());
   if (seq <= kept_from_) return;
+  for (; kept_from_ < seq; ++kept_from_) {
+    ids_.erase(ids_by_seq_.front());
+    ids_by_seq_.pop_front();
+  }
   for (auto it = streams_.begin(); it != streams_.end();) {
     auto& e = it->second;
     while (!e.seqs.empty() && e.seqs.front() < seq) {
@@ -219,13 +248,12 @@ void recent_streams::forget_before(std::uint64_t seq) {
     }
     it = e.seqs.empty() ? streams_.erase(it) : std::next(it);
   }
-  kept_from_ = seq;
 }
 
-std::vector<recent_streams::run> recent_streams::runs(std::uint64_t from,
-                                                      std::uint64_t to) const {
+std::vector<recent_index::stream_run> recent_index::stream_runs(std::uint64_t from,
+                                                                std::uint64_t to) const {
   std::shared_lock lock(mu_);
-  std::vector<run> out;
+  std::vector<stream_run> out;
   for (const auto& [stream, e] : streams_) {
     auto first = std::lower_bound(e.seqs.begin(), e.seqs.end(), from);
     auto last = std::lower_bound(first, e.seqs.end(), to);
@@ -236,11 +264,24 @@ std::vector<recent_streams::run> recent_streams::runs(std::uint64_t from,
   return out;
 }
 
-void recent_streams::clear(std::uint64_t kept_from) {
+std::vector<std::pair<schema::uuid, std::uint64_t>> recent_index::id_runs(
+    std::uint64_t from, std::uint64_t to) const {
+  std::shared_lock lock(mu_);
+  std::vector<std::pair<schema::uuid, std::uint64_t>> out;
+  const std::uint64_t end = kept_from_ + ids_by_seq_.size();
+  for (std::uint64_t seq = std::max(from, kept_from_); seq < std::min(to, end); ++seq) {
+    out.emplace_back(ids_by_seq_[seq - kept_from_], seq);
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+void recent_index::clear(std::uint64_t next) {
   std::unique_lock lock(mu_);
   streams_.clear();
-  kept_from_ = kept_from;
-  end_ = kept_from;
+  ids_.clear();
+  ids_by_seq_.clear();
+  kept_from_ = next;
 }
 
 std::string_view note_body(std::string_view note) {
@@ -335,14 +376,7 @@ bool valid_kid(std::string_view kid) {
   return std::all_of(kid.begin(), kid.end(), [](char c) { return c > 0x20 && c < 0x7f; });
 }
 
-// Idempotency keys of this batch and earlier uncommitted ones.
-struct uuid_hash {
-  std::size_t operator()(const schema::uuid& u) const noexcept {
-    std::uint64_t x = 0;
-    std::memcpy(&x, u.data(), sizeof x);  // random bytes already
-    return static_cast<std::size_t>(x * 0x9E3779B97F4A7C15ull);
-  }
-};
+using store::uuid_hash;
 using store::map_key;
 using store::node_map_hash;
 using store::node_map_key;
@@ -424,10 +458,10 @@ struct pending_state {
 };
 
 // A read transaction with its view of the stream index.
-struct stream_read {
+struct index_read {
   reader r;
-  store::recent_streams::snapshot snap;
-  store::recent_streams::pin pin;
+  store::recent_index::snapshot snap;
+  store::recent_index::pin pin;
   const lmdb::txn& txn() const { return r.txn(); }
 };
 
@@ -451,7 +485,7 @@ class ledger_impl final : public ledger {
       : env_(std::move(e)),
         pool_(env_.get()),
         clock_(opts.clock ? opts.clock : system_clock_us),
-        merge_every_(opts.stream_merge_events) {}
+        merge_every_(opts.index_merge_events) {}
   ~ledger_impl() override { pool_.clear(); }
 
   // Opens the databases, checks or creates meta, the log key and the first
@@ -490,7 +524,7 @@ class ledger_impl final : public ledger {
   result<reader> begin_read() const;
   // A read transaction and what it sees of the stream index: the merged part
   // in LMDB, the newer part in recent_ (pinned while it lives).
-  result<stream_read> begin_stream_read() const;
+  result<index_read> begin_index_read() const;
   // Committed nodes, read through `t` and the upper-level cache.
   store::node_source nodes(const lmdb::txn& t) const {
     return store::node_source(t, dbs_[db::nodes], &upper_);
@@ -508,9 +542,10 @@ class ledger_impl final : public ledger {
   boost::system::error_code init_txn(const options& opts, std::string& why);
   boost::system::error_code prepare_into(batch_impl& b, std::span<const statement> batch);
   boost::system::error_code write_batch(batch_impl& b);
-  // Puts recent_'s entries of seqs [from, to) into stream_index and streams.
-  boost::system::error_code merge_streams(const lmdb::txn& t, std::uint64_t from,
-                                          std::uint64_t to);
+  // Puts recent_'s entries of seqs [from, to) into event_ids, stream_index
+  // and streams.
+  boost::system::error_code merge_index(const lmdb::txn& t, std::uint64_t from,
+                                        std::uint64_t to);
   // Fills recent_ from the records of seqs [from, to) (at open).
   boost::system::error_code load_recent(const lmdb::txn& t, std::uint64_t from, std::uint64_t to);
   void advance_turn();  // under write_mu_
@@ -539,7 +574,7 @@ class ledger_impl final : public ledger {
   boost::system::error_code poison_;                    // guarded by write_mu_
   std::atomic<std::uint64_t> size_{0};
   store::upper_node_cache upper_;
-  mutable store::recent_streams recent_;  // readers pin snapshots
+  mutable store::recent_index recent_;  // readers pin snapshots
   ledger_hash_source hashes_{*this};
 };
 
@@ -557,7 +592,7 @@ result<reader> ledger_impl::begin_read() const {
   return reader(std::move(lock), pool_, *t);
 }
 
-result<stream_read> ledger_impl::begin_stream_read() const {
+result<index_read> ledger_impl::begin_index_read() const {
   // Fails only if merges forget entries between opening a transaction and
   // pinning its snapshot; a fresh transaction is as good an answer.
   for (int tries = 0; tries < 64; ++tries) {
@@ -565,10 +600,10 @@ result<stream_read> ledger_impl::begin_stream_read() const {
     if (!r) return r.error();
     auto size = store::meta_u64(r->txn(), dbs_, schema::meta_key::tree_size);
     if (!size) return size.error();
-    auto indexed = store::meta_u64(r->txn(), dbs_, schema::meta_key::stream_indexed);
+    auto indexed = store::meta_u64(r->txn(), dbs_, schema::meta_key::indexed);
     if (!indexed) return indexed.error();
-    const store::recent_streams::snapshot snap{*indexed, *size};
-    if (auto p = recent_.hold(snap)) return stream_read{std::move(*r), snap, std::move(*p)};
+    const store::recent_index::snapshot snap{*indexed, *size};
+    if (auto p = recent_.hold(snap)) return index_read{std::move(*r), snap, std::move(*p)};
   }
   return errc::io_error;
 }
@@ -716,15 +751,15 @@ boost::system::error_code ledger_impl::init_txn(const options& opts, std::string
     // Version 1 indexed every event at once: all of it is merged.
     if (stored_version == 1) {
       const auto upgraded = schema::encode_u32(schema::version);
-      for (auto r : {txn.put(meta, schema::view(schema::meta_key::stream_indexed),
+      for (auto r : {txn.put(meta, schema::view(schema::meta_key::indexed),
                              schema::encode_u64(*size)),
                      txn.put(meta, schema::view(schema::meta_key::schema_version), upgraded)}) {
         if (!r) return r.error();
       }
     }
-    auto indexed = store::meta_u64(txn, dbs_, schema::meta_key::stream_indexed);
+    auto indexed = store::meta_u64(txn, dbs_, schema::meta_key::indexed);
     if (!indexed || *indexed > *size) {
-      why = "meta record \"stream_indexed\" is missing, malformed or past the tree size";
+      why = "meta record \"indexed\" is missing, malformed or past the tree size";
       return indexed ? make_error_code(errc::corrupt) : indexed.error();
     }
     if (auto l = load_recent(txn, *indexed, *size); l) {
@@ -740,7 +775,7 @@ boost::system::error_code ledger_impl::init_txn(const options& opts, std::string
                    txn.put(meta, schema::view(schema::meta_key::verifier_key), schema::view(vkey_)),
                    txn.put(meta, schema::view(schema::meta_key::tree_size), zero),
                    txn.put(meta, schema::view(schema::meta_key::recorded_at), zero),
-                   txn.put(meta, schema::view(schema::meta_key::stream_indexed), zero)}) {
+                   txn.put(meta, schema::view(schema::meta_key::indexed), zero)}) {
       if (!r) return r.error();
     }
     recent_.clear(0);
@@ -765,6 +800,19 @@ boost::system::error_code ledger_impl::load_recent(const lmdb::txn& t, std::uint
   auto c = lmdb::cursor::open(t, dbs_[db::records]);
   if (!c) return c.error();
   std::uint64_t seq = from;
+  std::vector<crypto::event_record> records;  // in chunks: add() takes one lock each
+  auto add = [&]() -> boost::system::error_code {
+    std::vector<store::recent_index::entry> entries;
+    entries.reserve(records.size());
+    for (std::size_t i = 0; i < records.size(); ++i) {
+      auto id = schema::parse_uuid(records[i].event_id);
+      if (!id) return errc::corrupt;
+      entries.push_back({seq - records.size() + i, *id, records[i].stream, records[i].revision});
+    }
+    if (!recent_.add(entries)) return errc::corrupt;
+    records.clear();
+    return {};
+  };
   for (auto e = c->get(MDB_SET_RANGE, schema::encode_u64(from)); seq < to; e = c->get(MDB_NEXT)) {
     if (!e) return e.error();
     if (!*e) return errc::corrupt;  // a record below tree_size is missing
@@ -773,10 +821,13 @@ boost::system::error_code ledger_impl::load_recent(const lmdb::txn& t, std::uint
     if (!key || *key != seq || !value) return errc::corrupt;
     auto rec = crypto::decode_event_record(value->record);
     if (!rec) return errc::corrupt;
-    recent_.add(rec->stream, rec->revision, seq);
+    records.push_back(std::move(*rec));
     ++seq;
+    if (records.size() == 4096) {
+      if (auto a = add(); a) return a;
+    }
   }
-  return {};
+  return add();
 }
 
 }  // namespace
@@ -899,10 +950,10 @@ boost::system::error_code ledger_impl::prepare_into(batch_impl& b,
   b.out.assign(batch.size(), append_outcome{});
   // The committed size first, then the snapshot: it sees at least that much.
   const std::uint64_t committed = size_.load(std::memory_order_acquire);
-  auto r = begin_stream_read();
+  auto r = begin_index_read();
   if (!r) return r.error();
   const lmdb::txn& txn = r->txn();
-  const store::recent_streams::snapshot snap = r->snap;
+  const store::recent_index::snapshot snap = r->snap;
   pending_.forget_committed(committed);
   if (pending_.batches.empty()) {
     auto size_r = store::meta_u64(txn, dbs_, schema::meta_key::tree_size);
@@ -954,6 +1005,10 @@ boost::system::error_code ledger_impl::prepare_into(batch_impl& b,
     }
     if (auto it = pending_.ids.find(*id); it != pending_.ids.end()) {
       b.repeats.push_back({i, it->second, false, s.jws});
+      continue;
+    }
+    if (auto recent = recent_.seq_of_id(*id, snap)) {
+      b.repeats.push_back({i, *recent, false, s.jws});
       continue;
     }
     auto known = store::get_u64(txn, dbs_[db::event_ids], *id);
@@ -1126,10 +1181,10 @@ boost::system::error_code ledger_impl::write_batch(batch_impl& b) {
   if (!stored_size) return stored_size.error();
   if (!b.fresh.empty() && *stored_size != b.first) return errc::corrupt;
 
-  // The stream index of this batch goes to memory first; readers count it
-  // once their transaction sees tree_size pass it. Undone if this fails.
+  // The index entries of this batch go to memory first; readers count them
+  // once their transaction sees tree_size pass them. Undone if this fails.
   struct undo_recent {
-    store::recent_streams& r;
+    store::recent_index& r;
     std::uint64_t from;
     bool armed = true;
     ~undo_recent() {
@@ -1137,13 +1192,21 @@ boost::system::error_code ledger_impl::write_batch(batch_impl& b) {
     }
   } undo{recent_, b.first};
   recent_.drop_from(b.first);  // a try that met a full map added them already
-  for (const fresh_event& ev : b.fresh) recent_.add(ev.rcpt.stream, ev.rcpt.revision, ev.rcpt.seq);
+  {
+    std::vector<store::recent_index::entry> entries;
+    entries.reserve(b.fresh.size());
+    for (const fresh_event& ev : b.fresh) {
+      entries.push_back({ev.rcpt.seq, ev.id, ev.rcpt.stream, ev.rcpt.revision});
+    }
+    // Preparing checked the ids against everything stored: a clash is a bug.
+    if (!recent_.add(entries)) return errc::corrupt;
+  }
   std::optional<std::uint64_t> merged_from;
   if (!b.fresh.empty()) {
-    auto indexed = store::meta_u64(txn, dbs_, schema::meta_key::stream_indexed);
+    auto indexed = store::meta_u64(txn, dbs_, schema::meta_key::indexed);
     if (!indexed) return indexed.error();
     if (b.end - *indexed >= merge_every_) {
-      if (auto m = merge_streams(txn, *indexed, b.end); m) return m;
+      if (auto m = merge_index(txn, *indexed, b.end); m) return m;
       merged_from = *indexed;
     }
   }
@@ -1156,9 +1219,8 @@ boost::system::error_code ledger_impl::write_batch(batch_impl& b) {
     if (!slot) return slot.error();
     std::memcpy(slot->data(), rc.salt.data(), rc.salt.size());
     std::memcpy(slot->data() + rc.salt.size(), rc.record.data(), rc.record.size());
-    for (auto p : {txn.put(dbs_[db::leaves], seq_key, rc.leaf_entry, MDB_APPEND),
-                   txn.put(dbs_[db::event_ids], ev.id, seq_key, MDB_NOOVERWRITE)}) {
-      if (!p) return p.error();
+    if (auto p = txn.put(dbs_[db::leaves], seq_key, rc.leaf_entry, MDB_APPEND); !p) {
+      return p.error();
     }
     if (ev.amended) {
       auto p = txn.put(dbs_[db::amends], schema::amends_key(*ev.amended, rc.seq), byte_view{},
@@ -1220,9 +1282,13 @@ boost::system::error_code ledger_impl::write_batch(batch_impl& b) {
   return {};
 }
 
-boost::system::error_code ledger_impl::merge_streams(const lmdb::txn& t, std::uint64_t from,
-                                                     std::uint64_t to) {
-  for (const auto& run : recent_.runs(from, to)) {
+boost::system::error_code ledger_impl::merge_index(const lmdb::txn& t, std::uint64_t from,
+                                                   std::uint64_t to) {
+  for (const auto& [id, seq] : recent_.id_runs(from, to)) {
+    auto p = t.put(dbs_[db::event_ids], id, schema::encode_u64(seq), MDB_NOOVERWRITE);
+    if (!p) return p.error();
+  }
+  for (const auto& run : recent_.stream_runs(from, to)) {
     for (std::size_t i = 0; i < run.seqs.size(); ++i) {
       const auto key = schema::stream_index_key(run.stream, run.first_revision + i);
       auto p = t.put(dbs_[db::stream_index], schema::view(key), schema::encode_u64(run.seqs[i]),
@@ -1232,7 +1298,7 @@ boost::system::error_code ledger_impl::merge_streams(const lmdb::txn& t, std::ui
     const auto newest = schema::encode_u64(run.first_revision + run.seqs.size() - 1);
     if (auto p = t.put(dbs_[db::streams], schema::view(run.stream), newest); !p) return p.error();
   }
-  auto p = t.put(dbs_[db::meta], schema::view(schema::meta_key::stream_indexed),
+  auto p = t.put(dbs_[db::meta], schema::view(schema::meta_key::indexed),
                  schema::encode_u64(to));
   if (!p) return p.error();
   return {};
@@ -1290,8 +1356,9 @@ result<stored_event> ledger_impl::event_by_seq(std::uint64_t seq) const {
 result<stored_event> ledger_impl::event_by_id(std::string_view event_id) const {
   auto id = schema::parse_uuid(event_id);
   if (!id) return errc::not_found;  // no stored event has a non-canonical id
-  auto r = begin_read();
+  auto r = begin_index_read();
   if (!r) return r.error();
+  if (auto recent = recent_.seq_of_id(*id, r->snap)) return store::load_event(r->txn(), dbs_, *recent);
   auto seq = store::get_u64(r->txn(), dbs_[db::event_ids], *id);
   if (!seq) return lmdb::to_ledger_error(seq.error());
   if (!*seq) return errc::not_found;
@@ -1319,7 +1386,7 @@ result<std::vector<std::uint64_t>> ledger_impl::amendments_of(std::string_view e
 }
 
 result<std::uint64_t> ledger_impl::stream_revision(std::string_view stream) const {
-  auto r = begin_stream_read();
+  auto r = begin_index_read();
   if (!r) return r.error();
   if (auto recent = recent_.head(stream, r->snap)) return *recent;
   auto rev = store::get_u64(r->txn(), dbs_[db::streams], schema::view(stream));
@@ -1333,10 +1400,10 @@ result<std::vector<stored_event>> ledger_impl::read_stream(std::string_view stre
                                                            direction dir,
                                                            std::size_t limit) const {
   if (limit == 0) return errc::invalid_argument;
-  auto r = begin_stream_read();
+  auto r = begin_index_read();
   if (!r) return r.error();
   const lmdb::txn& txn = r->txn();
-  const store::recent_streams::snapshot snap = r->snap;
+  const store::recent_index::snapshot snap = r->snap;
   std::optional<std::uint64_t> current = recent_.head(stream, snap);
   if (!current) {
     auto stored = store::get_u64(txn, dbs_[db::streams], schema::view(stream));

@@ -8,10 +8,12 @@
 #include "ledger/schema.hpp"
 
 #include <array>
+#include <cstring>
 #include <deque>
 #include <map>
 #include <optional>
 #include <shared_mutex>
+#include <span>
 #include <string>
 #include <vector>
 #include <string_view>
@@ -98,28 +100,39 @@ class caching_source final : public crypto::hash_source {
   mutable std::unordered_map<node_map_key, crypto::hash, node_map_hash> cache_;
 };
 
-// The stream-index entries of events not yet merged into the stream_index
-// and streams databases (seq >= meta "stream_indexed"), in memory. The
-// committing thread adds a batch's entries before its transaction commits
-// and merges them into LMDB in bulk every options::stream_merge_events
-// events: with many busy streams each event of a batch would otherwise dirty
-// a stream-index page of its own, while a merge of thousands of events puts
-// each stream's new revisions side by side. A reader counts an entry only if
-// stream_indexed <= seq < tree_size in its own transaction, so entries of a
-// batch still being committed, and entries already merged, are never seen
-// early or twice. A reader holds a pin on its snapshot: merged entries it
-// may still need are forgotten only once no pin needs them (at a later
-// merge), so readers never wait and never miss an entry.
+// A UUID as a hash-map key (all 16 bytes: version 7 ids share their first
+// ones within a millisecond).
+struct uuid_hash {
+  std::size_t operator()(const schema::uuid& u) const noexcept {
+    std::uint64_t hi = 0, lo = 0;
+    std::memcpy(&hi, u.data(), sizeof hi);
+    std::memcpy(&lo, u.data() + 8, sizeof lo);
+    return static_cast<std::size_t>((hi ^ (lo << 32 | lo >> 32)) * 0x9E3779B97F4A7C15ull);
+  }
+};
+
+// The index entries of events not yet merged into the stream_index, streams
+// and event_ids databases (seq >= meta "indexed"), in memory. The committing
+// thread adds a batch's entries before its transaction commits and merges
+// them into LMDB in bulk every options::index_merge_events events. Per
+// batch, random event ids and many busy streams would put each event on an
+// index page of its own; a merge of thousands of events puts a stream's new
+// revisions side by side and shares event-id pages between many events.
+// A reader counts an entry only if indexed <= seq < tree_size in its own
+// transaction, so entries of a batch still being committed, and entries
+// already merged, are never seen early or twice. A reader holds a pin on its
+// snapshot: merged entries it may still need are forgotten only once no pin
+// needs them (at a later merge), so readers never wait and never miss one.
 // Thread-safe: readers share a lock, the committing thread takes it briefly.
-class recent_streams {
+class recent_index {
  public:
-  // What one read transaction sees: meta stream_indexed and tree_size.
+  // What one read transaction sees: meta indexed and tree_size.
   struct snapshot {
     std::uint64_t indexed = 0;
     std::uint64_t size = 0;
   };
   // A stream's entries between two seqs, for a merge.
-  struct run {
+  struct stream_run {
     std::string stream;
     std::uint64_t first_revision = 0;
     std::vector<std::uint64_t> seqs;  // seqs[i] holds revision first_revision + i
@@ -135,9 +148,9 @@ class recent_streams {
     ~pin();
 
    private:
-    friend class recent_streams;
-    pin(recent_streams* owner, std::uint64_t indexed) : owner_(owner), indexed_(indexed) {}
-    recent_streams* owner_ = nullptr;
+    friend class recent_index;
+    pin(recent_index* owner, std::uint64_t indexed) : owner_(owner), indexed_(indexed) {}
+    recent_index* owner_ = nullptr;
     std::uint64_t indexed_ = 0;
   };
 
@@ -150,15 +163,28 @@ class recent_streams {
   // The seq of `stream` at `revision` if here and counted by `s`.
   std::optional<std::uint64_t> seq_of(std::string_view stream, std::uint64_t revision,
                                       snapshot s) const;
+  // The seq of event `id` if here and counted by `s`.
+  std::optional<std::uint64_t> seq_of_id(const schema::uuid& id, snapshot s) const;
 
-  // Committing thread. Revisions of a stream must be added in order, seqs
-  // increasing.
-  void add(std::string_view stream, std::uint64_t revision, std::uint64_t seq);
+  // One event's entries.
+  struct entry {
+    std::uint64_t seq = 0;
+    schema::uuid id{};
+    std::string_view stream;
+    std::uint64_t revision = 0;
+  };
+  // Committing thread, one lock per batch: every seq in order, from the
+  // `next` given to clear(), each stream's revisions without gaps. False
+  // (and nothing added) if one does not fit, e.g. an id that is here
+  // already: the caller's view of the log is wrong.
+  [[nodiscard]] bool add(std::span<const entry> batch);
   void drop_from(std::uint64_t seq);  // a commit failed: forget seq and later
   // Forgets entries below `seq` that no pinned snapshot counts.
   void forget_before(std::uint64_t seq);
-  std::vector<run> runs(std::uint64_t from, std::uint64_t to) const;  // in key order
-  void clear(std::uint64_t kept_from);
+  std::vector<stream_run> stream_runs(std::uint64_t from, std::uint64_t to) const;  // key order
+  std::vector<std::pair<schema::uuid, std::uint64_t>> id_runs(std::uint64_t from,
+                                                              std::uint64_t to) const;  // key order
+  void clear(std::uint64_t next);  // empty; the next seq added is `next`
 
  private:
   struct entries {
@@ -167,9 +193,10 @@ class recent_streams {
   };
   mutable std::shared_mutex mu_;
   std::map<std::string, entries, std::less<>> streams_;  // byte order = stream_index order
-  std::map<std::uint64_t, std::size_t> pins_;            // snapshot indexed → holders
+  std::unordered_map<schema::uuid, std::uint64_t, uuid_hash> ids_;  // → seq
+  std::deque<schema::uuid> ids_by_seq_;                             // seq kept_from_ first
+  std::map<std::uint64_t, std::size_t> pins_;  // snapshot indexed → holders
   std::uint64_t kept_from_ = 0;
-  std::uint64_t end_ = 0;  // past the largest seq added
 };
 
 // The signed text of a note: everything up to and including the '\n' before

@@ -55,8 +55,8 @@ void edit_value(const std::string& data_dir, const char* db_name, byte_view key,
   });
 }
 
-// A log of 600 events over 5 streams, some amending others. The stream
-// index is merged up to seq 400 (the fourth batch reaches 400 unmerged
+// A log of 600 events over 5 streams, some amending others. The event-id
+// and stream indexes are merged up to seq 400 (the fourth batch reaches 400 unmerged
 // events); 400..599 are in memory only.
 struct fixture {
   vellum::test::temp_dir dir;
@@ -66,7 +66,7 @@ struct fixture {
   std::vector<statement> statements;
 
   fixture() {
-    opts.stream_merge_events = 400;
+    opts.index_merge_events = 400;
     auto l = open_or_fail(opts);
     statement_factory f;
     for (int b = 0; b < 6; ++b) {
@@ -182,7 +182,7 @@ BOOST_AUTO_TEST_CASE(changed_index_entries_are_named) {
   require_first_problem(fx.check(), 250, "index stream");
   edit_value(fx.opts.data_dir, "stream_index", schema::view(si), [](bytes& v) { v[7] ^= 0x02; });
 
-  // An entry for an event past stream_indexed (only memory may hold it).
+  // Entries for an event past "indexed" (only memory may hold them).
   const auto& late = fx.receipts[500];
   const std::string lk = schema::stream_index_key(late.stream, late.revision);
   tamper(fx.opts.data_dir, "stream_index", [&](MDB_txn* txn, MDB_dbi dbi) {
@@ -194,6 +194,20 @@ BOOST_AUTO_TEST_CASE(changed_index_entries_are_named) {
   require_first_problem(fx.check(), 500, "index stream");
   tamper(fx.opts.data_dir, "stream_index", [&](MDB_txn* txn, MDB_dbi dbi) {
     MDB_val k{lk.size(), const_cast<char*>(lk.data())};
+    BOOST_REQUIRE_EQUAL(mdb_del(txn, dbi, &k, nullptr), 0);
+  });
+  BOOST_TEST(fx.check().ok());
+  const auto late_id = schema::parse_uuid(late.event_id);
+  BOOST_REQUIRE(late_id);
+  tamper(fx.opts.data_dir, "event_ids", [&](MDB_txn* txn, MDB_dbi dbi) {
+    auto seq = schema::encode_u64(500);
+    MDB_val k{late_id->size(), const_cast<std::uint8_t*>(late_id->data())};
+    MDB_val v{seq.size(), seq.data()};
+    BOOST_REQUIRE_EQUAL(mdb_put(txn, dbi, &k, &v, MDB_NOOVERWRITE), 0);
+  });
+  require_first_problem(fx.check(), 500, "index event_id");
+  tamper(fx.opts.data_dir, "event_ids", [&](MDB_txn* txn, MDB_dbi dbi) {
+    MDB_val k{late_id->size(), const_cast<std::uint8_t*>(late_id->data())};
     BOOST_REQUIRE_EQUAL(mdb_del(txn, dbi, &k, nullptr), 0);
   });
   BOOST_TEST(fx.check().ok());

@@ -142,7 +142,7 @@ inline options test_options(const vellum::test::temp_dir& dir, const manual_cloc
   o.initial_map_size = std::size_t{64} << 20;
   // Small, so most tests read across merged and not yet merged stream-index
   // entries (tests that need another split set their own).
-  o.stream_merge_events = 64;
+  o.index_merge_events = 64;
   return o;
 }
 

@@ -1,6 +1,6 @@
-// The stream index in two parts: entries merged into LMDB in bulk, and the
-// newer ones in memory (store::recent_streams). Reads, concurrency checks
-// and fsck must not see the seam: not across merges, not across a reopen
+// The event-id and stream indexes in two parts: entries merged into LMDB in
+// bulk, and the newer ones in memory (store::recent_index). Reads,
+// idempotency, concurrency checks and fsck must not see the seam: not across merges, not across a reopen
 // (memory rebuilt from the records), not for a version 1 store upgraded in
 // place.
 
@@ -18,23 +18,44 @@
 namespace vellum::ledger {
 namespace {
 
-using store::recent_streams;
+using store::recent_index;
 using test::manual_clock;
 using test::open_or_fail;
 using test::statement_factory;
 using test::test_options;
 
-BOOST_AUTO_TEST_SUITE(stream_merge)
+BOOST_AUTO_TEST_SUITE(index_merge)
+
+schema::uuid id(std::uint8_t n) {
+  schema::uuid u{};
+  u[0] = n;
+  u[15] = static_cast<std::uint8_t>(n * 7);
+  return u;
+}
+
+bool add_one(recent_index& r, std::uint64_t seq, const schema::uuid& u, std::string_view stream,
+             std::uint64_t revision) {
+  const recent_index::entry e{seq, u, stream, revision};
+  return r.add(std::span<const recent_index::entry>(&e, 1));
+}
 
 BOOST_AUTO_TEST_CASE(recent_entries_count_only_inside_a_readers_snapshot) {
-  recent_streams r;
-  r.clear(10);  // stream_indexed = 10
-  r.add("a", 4, 10);
-  r.add("b", 0, 11);
-  r.add("a", 5, 12);
-  r.add("a", 6, 13);  // a batch being committed: tree_size is still 13
+  recent_index r;
+  r.clear(10);  // indexed = 10
+  BOOST_TEST(add_one(r, 10, id(1), "a", 4));
+  BOOST_TEST(add_one(r, 11, id(2), "b", 0));
+  BOOST_TEST(add_one(r, 12, id(3), "a", 5));
+  BOOST_TEST(add_one(r, 13, id(4), "a", 6));  // a batch being committed: tree_size is still 13
+  BOOST_TEST(!add_one(r, 14, id(2), "c", 0));  // an id twice
+  BOOST_TEST(!add_one(r, 14, id(9), "a", 9));  // a revision gap
+  BOOST_TEST(!add_one(r, 15, id(9), "c", 0));  // a seq gap
+  // A batch with a bad entry adds nothing.
+  const std::vector<recent_index::entry> bad = {{14, id(7), "d", 0}, {15, id(1), "d", 1}};
+  BOOST_TEST(!r.add(bad));
+  BOOST_TEST(!r.seq_of_id(id(7), {10, 20}));
+  BOOST_TEST(!r.head("d", {10, 20}));
 
-  const recent_streams::snapshot before_commit{10, 13};
+  const recent_index::snapshot before_commit{10, 13};
   auto pinned = r.hold(before_commit);
   BOOST_TEST_REQUIRE(pinned.has_value());
   BOOST_TEST(r.head("a", before_commit).value() == 5u);
@@ -42,31 +63,44 @@ BOOST_AUTO_TEST_CASE(recent_entries_count_only_inside_a_readers_snapshot) {
   BOOST_TEST(r.seq_of("a", 5, before_commit).value() == 12u);
   BOOST_TEST(!r.seq_of("a", 6, before_commit));  // not committed for this reader
   BOOST_TEST(!r.seq_of("a", 3, before_commit));  // merged: read LMDB
+  BOOST_TEST(r.seq_of_id(id(3), before_commit).value() == 12u);
+  BOOST_TEST(!r.seq_of_id(id(4), before_commit));
+  BOOST_TEST(!r.seq_of_id(id(9), before_commit));
 
-  // A merge up to 12 leaves "a" 4 and "b" 0 to LMDB for newer readers...
-  const recent_streams::snapshot after_merge{12, 14};
+  // A merge up to 12 leaves seqs 10 and 11 to LMDB for newer readers...
+  const recent_index::snapshot after_merge{12, 14};
   BOOST_TEST(!r.seq_of("a", 4, after_merge));
   BOOST_TEST(!r.head("b", after_merge));
+  BOOST_TEST(!r.seq_of_id(id(1), after_merge));
   BOOST_TEST(r.head("a", after_merge).value() == 6u);
+  BOOST_TEST(r.seq_of_id(id(4), after_merge).value() == 13u);
   // ...but not to a reader pinned before it: nothing it counts is forgotten.
   r.forget_before(12);
   BOOST_TEST(r.seq_of("a", 4, before_commit).value() == 10u);
   BOOST_TEST(r.head("b", before_commit).value() == 0u);
+  BOOST_TEST(r.seq_of_id(id(2), before_commit).value() == 11u);
   pinned.reset();
   r.forget_before(12);
   BOOST_TEST(!r.hold(before_commit).has_value());  // too old now: read again
   BOOST_TEST(r.hold(after_merge).has_value());
   BOOST_TEST(r.seq_of("a", 6, after_merge).value() == 13u);
 
-  // A failed commit takes its entries back; runs() lists what a merge writes.
-  r.add("b", 1, 14);
-  r.add("c", 0, 15);
+  // A failed commit takes its entries back; the runs list what a merge writes.
+  BOOST_TEST(add_one(r, 14, id(5), "b", 1));
+  BOOST_TEST(add_one(r, 15, id(6), "c", 0));
   r.drop_from(14);
-  const auto runs = r.runs(12, 20);
+  BOOST_TEST(!r.seq_of_id(id(5), {12, 20}));
+  BOOST_TEST(add_one(r, 14, id(5), "b", 1));  // the same seq again, as a retry would
+  r.drop_from(14);
+  const auto runs = r.stream_runs(12, 20);
   BOOST_TEST_REQUIRE(runs.size() == 1u);
   BOOST_TEST(runs[0].stream == "a");
   BOOST_TEST(runs[0].first_revision == 5u);
   BOOST_TEST((runs[0].seqs == std::vector<std::uint64_t>{12, 13}));
+  const auto ids = r.id_runs(12, 20);
+  BOOST_TEST_REQUIRE(ids.size() == 2u);
+  BOOST_TEST((ids[0] == std::pair<schema::uuid, std::uint64_t>{id(3), 12}));
+  BOOST_TEST((ids[1] == std::pair<schema::uuid, std::uint64_t>{id(4), 13}));
 }
 
 // What a model of the log says each stream holds: seqs by revision.
@@ -89,13 +123,14 @@ void check_streams(const ledger& l, const model& m) {
   BOOST_TEST(l.stream_revision("never-written").error() == errc::not_found);
 }
 
-BOOST_AUTO_TEST_CASE(reads_and_revision_checks_agree_across_merges_and_reopen) {
+BOOST_AUTO_TEST_CASE(reads_revisions_and_repeats_agree_across_merges_and_reopen) {
   vellum::test::temp_dir dir;
   manual_clock clock;
   options o = test_options(dir, clock);
-  o.stream_merge_events = 50;
+  o.index_merge_events = 50;
   statement_factory f;
   model m;
+  std::vector<std::pair<statement, std::uint64_t>> sent;  // stored, with its seq
   auto append_batches = [&](ledger& l, int batches) {
     for (int b = 0; b < batches; ++b) {
       std::vector<statement> batch;
@@ -109,8 +144,18 @@ BOOST_AUTO_TEST_CASE(reads_and_revision_checks_agree_across_merges_and_reopen) {
         batch.push_back(f.make(stream, known == 0 ? expected_revision::no_stream()
                                                   : expected_revision::exact(known - 1)));
       }
-      // A stale revision in the middle is refused and leaves the rest alone.
+      // A stale revision in the middle is refused and leaves the rest alone;
+      // a repeat of an earlier statement (merged or not) gets its receipt,
+      // the same id with other content is a conflict.
       batch.insert(batch.begin() + 10, f.make("patient-0", expected_revision::exact(100000)));
+      std::size_t repeated = 0;
+      const bool with_repeat = !sent.empty();
+      if (with_repeat) {
+        repeated = f.rng()() % sent.size();
+        batch.insert(batch.begin() + 20, sent[repeated].first);
+        batch.insert(batch.begin() + 21, f.make_with_id(sent[repeated].first.event_id, "patient-0",
+                                                        expected_revision::any(), {}, 16, "other"));
+      }
       clock.advance(1000);
       auto out = l.append(batch);
       for (std::size_t i = 0; i < out.size(); ++i) {
@@ -118,12 +163,29 @@ BOOST_AUTO_TEST_CASE(reads_and_revision_checks_agree_across_merges_and_reopen) {
           BOOST_TEST(out[i].error == errc::revision_conflict);
           continue;
         }
+        if (with_repeat && i == 20) {
+          BOOST_TEST_REQUIRE(!out[i].error, out[i].error.message());
+          BOOST_TEST(out[i].duplicate);
+          BOOST_TEST(out[i].rcpt.seq == sent[repeated].second);
+          continue;
+        }
+        if (with_repeat && i == 21) {
+          BOOST_TEST(out[i].error == errc::event_id_conflict);
+          continue;
+        }
         BOOST_TEST_REQUIRE(!out[i].error, out[i].error.message());
+        sent.emplace_back(batch[i], out[i].rcpt.seq);
         auto& seqs = m[batch[i].stream];
         BOOST_TEST(out[i].rcpt.revision == seqs.size());
         seqs.push_back(out[i].rcpt.seq);
       }
       check_streams(l, m);
+      for (int k = 0; k < 5; ++k) {
+        const auto& [st, seq] = sent[f.rng()() % sent.size()];
+        auto e = l.event_by_id(st.event_id);
+        BOOST_TEST_REQUIRE(e.has_value(), st.event_id);
+        BOOST_TEST(e->seq == seq);
+      }
     }
   };
   {
@@ -142,7 +204,7 @@ BOOST_AUTO_TEST_CASE(reads_and_revision_checks_agree_across_merges_and_reopen) {
   BOOST_TEST_REQUIRE(report.has_value());
   BOOST_TEST(report->ok(), (report->problems.empty() ? "" : report->problems.front().detail));
   // Opened with merging after every batch, the backlog is merged at once.
-  o.stream_merge_events = 0;
+  o.index_merge_events = 0;
   {
     auto l = open_or_fail(o);
     append_batches(*l, 1);
@@ -156,7 +218,7 @@ BOOST_AUTO_TEST_CASE(readers_during_merges_see_every_revision_once) {
   vellum::test::temp_dir dir;
   manual_clock clock;
   options o = test_options(dir, clock);
-  o.stream_merge_events = 16;
+  o.index_merge_events = 16;
   auto l = open_or_fail(o);
   std::atomic<bool> done{false};
   std::atomic<int> failures{0};  // Boost.Test assertions are not thread-safe
@@ -197,7 +259,7 @@ BOOST_AUTO_TEST_CASE(readers_during_merges_see_every_revision_once) {
 }
 
 // Makes the store look exactly as version 1 left it: every entry merged, no
-// stream_indexed, schema_version 1.
+// "indexed", schema_version 1.
 void downgrade_to_version_1(const std::string& data_dir) {
   MDB_env* env = nullptr;
   BOOST_REQUIRE_EQUAL(mdb_env_create(&env), 0);
@@ -207,8 +269,8 @@ void downgrade_to_version_1(const std::string& data_dir) {
   BOOST_REQUIRE_EQUAL(mdb_txn_begin(env, nullptr, 0, &txn), 0);
   MDB_dbi meta = 0;
   BOOST_REQUIRE_EQUAL(mdb_dbi_open(txn, "meta", 0, &meta), 0);
-  MDB_val k{schema::meta_key::stream_indexed.size(),
-            const_cast<char*>(schema::meta_key::stream_indexed.data())};
+  MDB_val k{schema::meta_key::indexed.size(),
+            const_cast<char*>(schema::meta_key::indexed.data())};
   BOOST_REQUIRE_EQUAL(mdb_del(txn, meta, &k, nullptr), 0);
   auto one = schema::encode_u32(1);
   MDB_val vk{schema::meta_key::schema_version.size(),
@@ -242,7 +304,7 @@ BOOST_AUTO_TEST_CASE(version_1_store_is_upgraded_in_place_and_checks_clean_befor
   vellum::test::temp_dir dir;
   manual_clock clock;
   options o = test_options(dir, clock);
-  o.stream_merge_events = 0;  // as version 1 wrote: indexed with each batch
+  o.index_merge_events = 0;  // as version 1 wrote: indexed with each batch
   statement_factory f;
   std::vector<statement> batch;
   for (int i = 0; i < 30; ++i) batch.push_back(f.make("old-" + std::to_string(i % 4)));
@@ -257,7 +319,7 @@ BOOST_AUTO_TEST_CASE(version_1_store_is_upgraded_in_place_and_checks_clean_befor
   BOOST_TEST_REQUIRE(before.has_value());
   BOOST_TEST(before->ok(), (before->problems.empty() ? "" : before->problems.front().detail));
 
-  o.stream_merge_events = 64;
+  o.index_merge_events = 64;
   {
     auto l = open_or_fail(o);
     BOOST_TEST(l->latest_checkpoint()->note == checkpoint);
@@ -266,7 +328,7 @@ BOOST_AUTO_TEST_CASE(version_1_store_is_upgraded_in_place_and_checks_clean_befor
     BOOST_TEST(next.revision == 8u);
   }
   BOOST_TEST(stored_u64(o.data_dir, schema::meta_key::schema_version, true) == schema::version);
-  BOOST_TEST(stored_u64(o.data_dir, schema::meta_key::stream_indexed) == 30u);
+  BOOST_TEST(stored_u64(o.data_dir, schema::meta_key::indexed) == 30u);
   auto after = fsck(o.data_dir);
   BOOST_TEST_REQUIRE(after.has_value());
   BOOST_TEST(after->ok(), (after->problems.empty() ? "" : after->problems.front().detail));
