@@ -6,6 +6,7 @@
 
 #include <boost/test/unit_test.hpp>
 
+#include <cstdio>
 #include <string>
 #include <vector>
 
@@ -165,6 +166,50 @@ BOOST_AUTO_TEST_CASE(record_round_trips_including_strings_that_need_escaping) {
   BOOST_REQUIRE(d.has_value());
   BOOST_TEST((*d == r));
   BOOST_TEST(d->encode() == text);
+}
+
+// The escaper copies eight bytes at a time while none needs escaping: every
+// byte value, at every position of a word, must come out as a plain
+// one-byte-at-a-time escaper (RFC 8259 §7, docs/formats.md) writes it.
+std::string reference_json_string(std::string_view s) {
+  std::string out = "\"";
+  for (const char ch : s) {
+    const auto c = static_cast<unsigned char>(ch);
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\b': out += "\\b"; break;
+      case '\f': out += "\\f"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      default:
+        if (c < 0x20) {
+          char buf[8];
+          std::snprintf(buf, sizeof buf, "\\u%04x", c);
+          out += buf;
+        } else {
+          out.push_back(ch);
+        }
+    }
+  }
+  return out + "\"";
+}
+
+BOOST_AUTO_TEST_CASE(every_byte_at_every_word_position_is_escaped_as_one_at_a_time) {
+  for (int value = 0; value < 256; ++value) {
+    for (std::size_t pos = 0; pos < 19; ++pos) {
+      std::string jws(19, 'A');
+      jws[pos] = static_cast<char>(value);
+      event_record r = sample_record();
+      r.jws = jws;
+      const std::string text = r.encode();
+      const std::string expected = reference_json_string(jws) + "}";
+      BOOST_TEST_REQUIRE(text.size() >= expected.size());
+      BOOST_TEST_REQUIRE(text.substr(text.size() - expected.size()) == expected,
+                         "byte " << value << " at " << pos);
+    }
+  }
 }
 
 BOOST_AUTO_TEST_CASE(record_decoding_refuses_anything_but_the_canonical_form) {
