@@ -20,10 +20,22 @@ void check(int ok) {
   if (ok != 1) std::abort();
 }
 
+// SHA-256 fetched from the default provider once. EVP_sha256() makes
+// OpenSSL 3 look the algorithm up again on every digest (a lock and a
+// hash-table search), which cost more than hashing a short leaf.
+const EVP_MD* sha256_md() {
+  static EVP_MD* const md = [] {
+    EVP_MD* m = EVP_MD_fetch(nullptr, "SHA2-256", nullptr);
+    if (m == nullptr) std::abort();
+    return m;
+  }();
+  return md;
+}
+
 md_ctx_ptr new_context() {
   md_ctx_ptr ctx(EVP_MD_CTX_new());
   if (!ctx) std::abort();
-  check(EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr));
+  check(EVP_DigestInit_ex(ctx.get(), sha256_md(), nullptr));
   return ctx;
 }
 
@@ -51,14 +63,14 @@ hash sha256_hasher::finish() {
   unsigned int len = 0;
   check(EVP_DigestFinal_ex(impl_->ctx.get(), out.data(), &len));
   if (len != out.size()) std::abort();
-  check(EVP_DigestInit_ex(impl_->ctx.get(), EVP_sha256(), nullptr));
+  check(EVP_DigestInit_ex(impl_->ctx.get(), sha256_md(), nullptr));
   return out;
 }
 
 hash sha256(byte_view data) {
   hash out{};
   unsigned int len = 0;
-  check(EVP_Digest(data.data(), data.size(), out.data(), &len, EVP_sha256(), nullptr));
+  check(EVP_Digest(data.data(), data.size(), out.data(), &len, sha256_md(), nullptr));
   if (len != out.size()) std::abort();
   return out;
 }
