@@ -261,6 +261,9 @@ std::vector<recent_index::stream_run> recent_index::stream_runs(std::uint64_t fr
     out.push_back({stream, e.first_revision + static_cast<std::uint64_t>(first - e.seqs.begin()),
                    std::vector<std::uint64_t>(first, last)});
   }
+  // stream_index order (std::string compares bytes as unsigned, as LMDB does).
+  std::sort(out.begin(), out.end(),
+            [](const stream_run& a, const stream_run& b) { return a.stream < b.stream; });
   return out;
 }
 
@@ -973,6 +976,7 @@ boost::system::error_code ledger_impl::prepare_into(batch_impl& b,
   std::unordered_map<schema::uuid, std::size_t, uuid_hash> local_ids;  // → position in fresh
   std::unordered_map<std::string_view, std::uint64_t> local_streams;   // → revision
   b.fresh.reserve(batch.size());
+  bytes salts;  // fresh from the CSPRNG for the rest of the batch: one call, not one per event
 
   for (std::size_t i = 0; i < batch.size(); ++i) {
     const statement& s = batch[i];
@@ -1062,7 +1066,9 @@ boost::system::error_code ledger_impl::prepare_into(batch_impl& b,
     rc.kid = s.kid;
     rc.record = crypto::event_record{seq, s.stream, revision, recorded, s.kid, s.event_id, s.jws}
                     .encode();
-    rc.salt = crypto::random_bytes(crypto::salt_size);
+    if (salts.empty()) salts = crypto::random_bytes(crypto::salt_size * (batch.size() - i));
+    rc.salt.assign(salts.end() - static_cast<std::ptrdiff_t>(crypto::salt_size), salts.end());
+    salts.resize(salts.size() - crypto::salt_size);
     rc.leaf_entry =
         crypto::leaf_entry{seq, recorded, s.kid,
                            crypto::record_commitment(rc.salt, schema::view(rc.record))}

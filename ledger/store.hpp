@@ -192,7 +192,13 @@ class recent_index {
     std::deque<std::uint64_t> seqs;
   };
   mutable std::shared_mutex mu_;
-  std::map<std::string, entries, std::less<>> streams_;  // byte order = stream_index order
+  struct string_hash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const noexcept {
+      return std::hash<std::string_view>{}(s);
+    }
+  };
+  std::unordered_map<std::string, entries, string_hash, std::equal_to<>> streams_;
   std::unordered_map<schema::uuid, std::uint64_t, uuid_hash> ids_;  // → seq
   std::deque<schema::uuid> ids_by_seq_;                             // seq kept_from_ first
   std::map<std::uint64_t, std::size_t> pins_;  // snapshot indexed → holders
