@@ -325,6 +325,8 @@ BOOST_AUTO_TEST_CASE(format_time_writes_utc_with_six_fraction_digits) {
   BOOST_TEST(format_time_us(4107542399999999) == "2100-02-28T23:59:59.999999Z");
   BOOST_TEST(format_time_us(4107542400000000) == "2100-03-01T00:00:00.000000Z");
   BOOST_TEST(format_time_us(253402300799999999) == "9999-12-31T23:59:59.999999Z");
+  BOOST_TEST(format_time_us(253402300800000000) == "10000-01-01T00:00:00.000000Z");
+  BOOST_TEST(format_time_us(1764067512345678) == "2025-11-25T10:45:12.345678Z");
 }
 
 BOOST_AUTO_TEST_CASE(parse_time_inverts_format_time) {
