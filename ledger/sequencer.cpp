@@ -29,9 +29,9 @@ struct sequencer::impl {
   // commits, more dirty pages per event).
   static constexpr std::size_t max_prepared = 1;
 
-  impl(ledger& l, std::size_t max_queue, std::size_t max_batch)
+  impl(ledger& l, std::size_t max_queue, std::size_t max_batch, std::uint64_t idle_merge)
       : ledger_(l), max_queue_(max_queue == 0 ? 1 : max_queue),
-        max_batch_(max_batch == 0 ? 1 : max_batch) {
+        max_batch_(max_batch == 0 ? 1 : max_batch), idle_merge_(idle_merge) {
     committer_ = std::thread([this] { commit_loop(); });
     preparer_ = std::thread([this] { prepare_loop(); });
   }
@@ -102,6 +102,14 @@ struct sequencer::impl {
         }
         if (listener) listener(ledger_.tree_size());
       }
+      // Nothing waiting: merge the index now rather than in the middle of a
+      // busy moment. A failure is left to the next commit, which reports it.
+      bool idle = false;
+      {
+        std::lock_guard lock(mu_);
+        idle = idle_merge_ != 0 && in_flight_ == 0 && prepared_.empty() && !stopping_;
+      }
+      if (idle) (void)ledger_.merge_index(idle_merge_);
     }
   }
 
@@ -113,6 +121,7 @@ struct sequencer::impl {
   ledger& ledger_;
   const std::size_t max_queue_;
   const std::size_t max_batch_;
+  const std::uint64_t idle_merge_;
   mutable std::mutex mu_;
   std::condition_variable ready_;           // queue_ not empty, or stopping_
   std::condition_variable prepared_room_;   // prepared_ below max_prepared
@@ -127,8 +136,9 @@ struct sequencer::impl {
   std::thread preparer_;
 };
 
-sequencer::sequencer(ledger& l, std::size_t max_queue, std::size_t max_batch)
-    : impl_(std::make_unique<impl>(l, max_queue, max_batch)) {}
+sequencer::sequencer(ledger& l, std::size_t max_queue, std::size_t max_batch,
+                     std::uint64_t idle_merge)
+    : impl_(std::make_unique<impl>(l, max_queue, max_batch, idle_merge)) {}
 
 sequencer::~sequencer() { stop(); }
 

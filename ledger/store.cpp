@@ -500,6 +500,12 @@ class ledger_impl final : public ledger {
   std::vector<append_outcome> append(std::span<const statement> batch) override;
   std::unique_ptr<prepared_batch> prepare(std::span<const statement> batch) override;
   std::vector<append_outcome> commit(std::unique_ptr<prepared_batch> batch) override;
+  result<std::uint64_t> merge_index(std::uint64_t at_least) override;
+  std::uint64_t unmerged_events() const override {
+    const std::uint64_t size = size_.load(std::memory_order_acquire);
+    const std::uint64_t indexed = indexed_.load(std::memory_order_acquire);
+    return size > indexed ? size - indexed : 0;
+  }
   // A prepared batch dropped without commit: it and everything prepared on
   // top of it fail.
   void abandon(std::uint64_t number, std::uint64_t generation) noexcept;
@@ -547,8 +553,8 @@ class ledger_impl final : public ledger {
   boost::system::error_code write_batch(batch_impl& b);
   // Puts recent_'s entries of seqs [from, to) into event_ids, stream_index
   // and streams.
-  boost::system::error_code merge_index(const lmdb::txn& t, std::uint64_t from,
-                                        std::uint64_t to);
+  boost::system::error_code write_index_merge(const lmdb::txn& t, std::uint64_t from,
+                                              std::uint64_t to);
   // Fills recent_ from the records of seqs [from, to) (at open).
   boost::system::error_code load_recent(const lmdb::txn& t, std::uint64_t from, std::uint64_t to);
   void advance_turn();  // under write_mu_
@@ -576,6 +582,7 @@ class ledger_impl final : public ledger {
   std::optional<std::uint64_t> poisoned_generation_;    // guarded by write_mu_
   boost::system::error_code poison_;                    // guarded by write_mu_
   std::atomic<std::uint64_t> size_{0};
+  std::atomic<std::uint64_t> indexed_{0};  // meta "indexed" as last committed
   store::upper_node_cache upper_;
   mutable store::recent_index recent_;  // readers pin snapshots
   ledger_hash_source hashes_{*this};
@@ -766,9 +773,10 @@ boost::system::error_code ledger_impl::init_txn(const options& opts, std::string
       return indexed ? make_error_code(errc::corrupt) : indexed.error();
     }
     if (auto l = load_recent(txn, *indexed, *size); l) {
-      why = "the records after the merged stream index do not decode";
+      why = "the records after the merged indexes do not decode";
       return l;
     }
+    indexed_.store(*indexed, std::memory_order_release);
     size_.store(*size, std::memory_order_release);
   } else {
     const auto version_bytes = schema::encode_u32(schema::version);
@@ -867,6 +875,8 @@ result<std::unique_ptr<ledger>> ledger::open(const options& opts, std::string* w
 }
 
 result<receipt> ledger::receipt_for(std::uint64_t) const { return errc::not_found; }
+result<std::uint64_t> ledger::merge_index(std::uint64_t) { return std::uint64_t{0}; }
+std::uint64_t ledger::unmerged_events() const { return 0; }
 
 result<bytes> ledger::leaf_entry(std::uint64_t seq) const {
   auto e = event_by_seq(seq);
@@ -1212,7 +1222,7 @@ boost::system::error_code ledger_impl::write_batch(batch_impl& b) {
     auto indexed = store::meta_u64(txn, dbs_, schema::meta_key::indexed);
     if (!indexed) return indexed.error();
     if (b.end - *indexed >= merge_every_) {
-      if (auto m = merge_index(txn, *indexed, b.end); m) return m;
+      if (auto m = write_index_merge(txn, *indexed, b.end); m) return m;
       merged_from = *indexed;
     }
   }
@@ -1283,13 +1293,16 @@ boost::system::error_code ledger_impl::write_batch(batch_impl& b) {
   upper_.add(upper);
   undo.armed = false;
   // Readers whose transaction predates this merge still need what it merged.
-  if (merged_from) recent_.forget_before(*merged_from);
+  if (merged_from) {
+    recent_.forget_before(*merged_from);
+    indexed_.store(b.end, std::memory_order_release);
+  }
   size_.store(b.end, std::memory_order_release);
   return {};
 }
 
-boost::system::error_code ledger_impl::merge_index(const lmdb::txn& t, std::uint64_t from,
-                                                   std::uint64_t to) {
+boost::system::error_code ledger_impl::write_index_merge(const lmdb::txn& t,
+                                                         std::uint64_t from, std::uint64_t to) {
   for (const auto& [id, seq] : recent_.id_runs(from, to)) {
     auto p = t.put(dbs_[db::event_ids], id, schema::encode_u64(seq), MDB_NOOVERWRITE);
     if (!p) return p.error();
@@ -1308,6 +1321,34 @@ boost::system::error_code ledger_impl::merge_index(const lmdb::txn& t, std::uint
                  schema::encode_u64(to));
   if (!p) return p.error();
   return {};
+}
+
+result<std::uint64_t> ledger_impl::merge_index(std::uint64_t at_least) {
+  // Under write_mu_ no batch is being written: the store holds exactly the
+  // committed batches, and a later batch reads "indexed" afresh.
+  std::lock_guard lock(write_mu_);
+  std::uint64_t merged = 0, from = 0;
+  auto ec = with_map_growth([&]() -> boost::system::error_code {
+    merged = 0;
+    auto t = lmdb::txn::begin(env_.get(), 0);
+    if (!t) return t.error();
+    auto size = store::meta_u64(*t, dbs_, schema::meta_key::tree_size);
+    if (!size) return size.error();
+    auto indexed = store::meta_u64(*t, dbs_, schema::meta_key::indexed);
+    if (!indexed) return indexed.error();
+    if (*size - *indexed < std::max<std::uint64_t>(at_least, 1)) return {};
+    if (auto m = write_index_merge(*t, *indexed, *size); m) return m;
+    if (auto c = t->commit(); !c) return c.error();
+    from = *indexed;
+    merged = *size - *indexed;
+    return {};
+  });
+  if (ec) return write_failure(ec);
+  if (merged != 0) {
+    recent_.forget_before(from);
+    indexed_.store(from + merged, std::memory_order_release);
+  }
+  return merged;
 }
 
 std::vector<append_outcome> ledger_impl::append(std::span<const statement> batch) {

@@ -439,6 +439,7 @@ response api::route(const request& req, std::string_view path, std::string_view 
     if (!get) return finish(method_not_allowed("GET"), "GET /metrics");
     if (auto denied = authorize(req, role::admin)) return finish(std::move(*denied), "GET /metrics");
     metrics_.set_tree_size(ledger_.tree_size());
+    metrics_.set_unmerged(ledger_.unmerged_events());
     response r;
     r.content_type = "text/plain; version=0.0.4";
     r.body = metrics_.render(sequencer_.queue_depth());

@@ -62,6 +62,10 @@ std::string metrics::render(std::size_t queue_depth) const {
                    batch_bounds, batch_buckets_, static_cast<double>(batch_sum_), batch_count_);
   out << "# HELP vellum_tree_size Leaves in the log.\n# TYPE vellum_tree_size gauge\nvellum_tree_size "
       << tree_size_.load(std::memory_order_relaxed) << '\n';
+  out << "# HELP vellum_index_unmerged_events Committed events whose event-id and stream index "
+         "entries are still in memory (merged into LMDB in bulk).\n"
+         "# TYPE vellum_index_unmerged_events gauge\nvellum_index_unmerged_events "
+      << unmerged_.load(std::memory_order_relaxed) << '\n';
   out << "# HELP vellum_sequencer_queue_depth Statements accepted by the sequencer and not yet answered.\n"
          "# TYPE vellum_sequencer_queue_depth gauge\nvellum_sequencer_queue_depth " << queue_depth << '\n';
   out << "# HELP vellum_open_connections Open client connections.\n"

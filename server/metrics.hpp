@@ -22,6 +22,7 @@ class metrics {
   // Observes one committed batch of `events` new leaves.
   void observe_batch(std::uint64_t events);
   void set_tree_size(std::uint64_t n) { tree_size_.store(n, std::memory_order_relaxed); }
+  void set_unmerged(std::uint64_t n) { unmerged_.store(n, std::memory_order_relaxed); }
   void connection_opened() { connections_.fetch_add(1, std::memory_order_relaxed); }
   void connection_closed() { connections_.fetch_sub(1, std::memory_order_relaxed); }
   std::int64_t connections() const { return connections_.load(std::memory_order_relaxed); }
@@ -43,6 +44,7 @@ class metrics {
   std::uint64_t batch_sum_ = 0;
   std::uint64_t batch_count_ = 0;
   std::atomic<std::uint64_t> tree_size_{0};
+  std::atomic<std::uint64_t> unmerged_{0};
   std::atomic<std::int64_t> connections_{0};
 };
 

@@ -12,6 +12,7 @@
 #include <lmdb.h>
 
 #include <atomic>
+#include <chrono>
 #include <map>
 #include <thread>
 
@@ -298,6 +299,66 @@ std::uint64_t stored_u64(const std::string& data_dir, std::string_view key, bool
   mdb_txn_abort(txn);
   mdb_env_close(env);
   return out;
+}
+
+BOOST_AUTO_TEST_CASE(merge_on_demand_merges_only_past_its_threshold) {
+  vellum::test::temp_dir dir;
+  manual_clock clock;
+  options o = test_options(dir, clock);
+  o.index_merge_events = 1000;
+  statement_factory f;
+  std::vector<statement> batch;
+  for (int i = 0; i < 100; ++i) batch.push_back(f.make("m-" + std::to_string(i % 3)));
+  {
+    auto l = open_or_fail(o);
+    for (const auto& out : l->append(batch)) BOOST_TEST_REQUIRE(!out.error);
+    BOOST_TEST(l->unmerged_events() == 100u);
+    BOOST_TEST(l->merge_index(101).value() == 0u);
+    BOOST_TEST(l->unmerged_events() == 100u);
+    BOOST_TEST(l->merge_index(100).value() == 100u);
+    BOOST_TEST(l->unmerged_events() == 0u);
+    BOOST_TEST(l->merge_index(0).value() == 0u);  // nothing left
+    BOOST_TEST(*l->stream_revision("m-0") == 33u);
+    BOOST_TEST(l->event_by_id(batch[57].event_id)->seq == 57u);
+    auto repeat = test::append_one(*l, batch[12]);
+    BOOST_TEST(repeat.seq == 12u);
+  }
+  BOOST_TEST(stored_u64(o.data_dir, schema::meta_key::indexed) == 100u);
+  auto report = fsck(o.data_dir);
+  BOOST_TEST_REQUIRE(report.has_value());
+  BOOST_TEST(report->ok(), (report->problems.empty() ? "" : report->problems.front().detail));
+}
+
+BOOST_AUTO_TEST_CASE(sequencer_merges_when_idle_once_past_its_threshold) {
+  vellum::test::temp_dir dir;
+  manual_clock clock;
+  options o = test_options(dir, clock);
+  o.index_merge_events = 100000;
+  auto l = open_or_fail(o);
+  statement_factory f;
+  std::atomic<int> done{0};
+  {
+    sequencer seq(*l, 1000, 16, /*idle_merge=*/50);
+    for (int i = 0; i < 40; ++i) {
+      BOOST_TEST_REQUIRE(seq.submit(f.make("idle"), [&](append_outcome) { ++done; }).has_value());
+    }
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+    while (done.load() < 40 && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    }
+    BOOST_TEST_REQUIRE(done.load() == 40);
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    BOOST_TEST(l->unmerged_events() == 40u);  // idle, but below 50
+    for (int i = 0; i < 20; ++i) {
+      BOOST_TEST_REQUIRE(seq.submit(f.make("idle"), [&](append_outcome) { ++done; }).has_value());
+    }
+    while (l->unmerged_events() != 0 && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    }
+    BOOST_TEST(l->unmerged_events() == 0u);
+  }
+  BOOST_TEST(done.load() == 60);
+  BOOST_TEST(*l->stream_revision("idle") == 59u);
 }
 
 BOOST_AUTO_TEST_CASE(version_1_store_is_upgraded_in_place_and_checks_clean_before_and_after) {

@@ -348,6 +348,7 @@ BOOST_AUTO_TEST_CASE(requires_a_token_for_reads_and_the_admin_role_for_metrics) 
   BOOST_TEST(m.body.find("vellum_http_requests_total{route=\"POST /v1/events\",status=\"201\"} 1") != std::string::npos);
   BOOST_TEST(m.body.find("vellum_append_latency_seconds_count 1") != std::string::npos);
   BOOST_TEST(m.body.find("vellum_tree_size 1") != std::string::npos);
+  BOOST_TEST(m.body.find("vellum_index_unmerged_events 1") != std::string::npos);  // < 4096
   BOOST_TEST(m.body.find("vellum_sequencer_queue_depth") != std::string::npos);
   BOOST_TEST(m.body.find("vellum_commit_batch_events_count") != std::string::npos);
   // Public without a token: leaves carry nothing personal.
