@@ -188,8 +188,8 @@ class ledger {
   // and fsync, in turn with commits) if at least `at_least` events are
   // unmerged; returns how many were merged. Commits merge by themselves
   // once options::index_merge_events are unmerged; the sequencer calls this
-  // when it is idle, so that under ordinary load merges are small and cost
-  // no append a wait. (Additive; the default merges nothing.)
+  // when it is idle, so that under ordinary load merges are small and rarely
+  // make an append wait. (Additive; the default merges nothing.)
   [[nodiscard]] virtual result<std::uint64_t> merge_index(std::uint64_t at_least);
   // Committed events whose index entries are in memory only (a gauge for
   // /metrics; the default is 0).
@@ -243,8 +243,8 @@ class sequencer {
  public:
   using completion = std::function<void(append_outcome)>;
 
-  // When the queue runs empty, the committing thread merges the ledger's
-  // index if at least `idle_merge` events are unmerged (0: never).
+  // When nothing has arrived for 50 ms, the committing thread merges the
+  // ledger's index if at least `idle_merge` events are unmerged (0: never).
   sequencer(ledger& l, std::size_t max_queue = 65536, std::size_t max_batch = 1024,
             std::uint64_t idle_merge = 4096);
   ~sequencer();  // stop()

@@ -7,6 +7,7 @@
 
 #include "ledger/ledger.hpp"
 
+#include <chrono>
 #include <condition_variable>
 #include <deque>
 #include <mutex>
@@ -28,6 +29,8 @@ struct sequencer::impl {
   // would only cut what arrives during a commit into smaller batches (more
   // commits, more dirty pages per event).
   static constexpr std::size_t max_prepared = 1;
+  // How long nothing must arrive before an idle-time index merge.
+  static constexpr std::chrono::milliseconds idle_quiet{50};
 
   impl(ledger& l, std::size_t max_queue, std::size_t max_batch, std::uint64_t idle_merge)
       : ledger_(l), max_queue_(max_queue == 0 ? 1 : max_queue),
@@ -75,7 +78,18 @@ struct sequencer::impl {
       prepared p;
       {
         std::unique_lock lock(mu_);
-        prepared_ready_.wait(lock, [&] { return !prepared_.empty() || prepare_done_; });
+        auto has_work = [&] { return !prepared_.empty() || prepare_done_; };
+        // Quiet for a moment with a backlog of unmerged index entries: merge
+        // them now rather than in a busy moment (a failure is left to the
+        // next commit, which reports it). Between the bursts of a busy load
+        // the queue empties for far less than idle_quiet.
+        if (!has_work() && idle_merge_ != 0 && ledger_.unmerged_events() >= idle_merge_ &&
+            !prepared_ready_.wait_for(lock, idle_quiet, has_work) && in_flight_ == 0) {
+          lock.unlock();
+          (void)ledger_.merge_index(idle_merge_);
+          continue;
+        }
+        prepared_ready_.wait(lock, has_work);
         if (prepared_.empty()) return;  // the preparer has finished
         p = std::move(prepared_.front());
         prepared_.pop_front();
@@ -102,14 +116,6 @@ struct sequencer::impl {
         }
         if (listener) listener(ledger_.tree_size());
       }
-      // Nothing waiting: merge the index now rather than in the middle of a
-      // busy moment. A failure is left to the next commit, which reports it.
-      bool idle = false;
-      {
-        std::lock_guard lock(mu_);
-        idle = idle_merge_ != 0 && in_flight_ == 0 && prepared_.empty() && !stopping_;
-      }
-      if (idle) (void)ledger_.merge_index(idle_merge_);
     }
   }
 

@@ -1324,6 +1324,7 @@ boost::system::error_code ledger_impl::write_index_merge(const lmdb::txn& t,
 }
 
 result<std::uint64_t> ledger_impl::merge_index(std::uint64_t at_least) {
+  if (unmerged_events() < std::max<std::uint64_t>(at_least, 1)) return std::uint64_t{0};
   // Under write_mu_ no batch is being written: the store holds exactly the
   // committed batches, and a later batch reads "indexed" afresh.
   std::lock_guard lock(write_mu_);
