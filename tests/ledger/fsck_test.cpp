@@ -23,21 +23,10 @@ using test::open_or_fail;
 using test::statement_factory;
 using test::test_options;
 
-// Opens the environment behind the ledger's back and edits one database.
-// `edit` gets a write transaction and the database handle.
+// Edits one database of the closed log in one write transaction.
 void tamper(const std::string& data_dir, const char* db_name,
             const std::function<void(MDB_txn*, MDB_dbi)>& edit) {
-  MDB_env* env = nullptr;
-  BOOST_REQUIRE_EQUAL(mdb_env_create(&env), 0);
-  BOOST_REQUIRE_EQUAL(mdb_env_set_maxdbs(env, 16), 0);
-  BOOST_REQUIRE_EQUAL(mdb_env_open(env, data_dir.c_str(), 0, 0600), 0);
-  MDB_txn* txn = nullptr;
-  BOOST_REQUIRE_EQUAL(mdb_txn_begin(env, nullptr, 0, &txn), 0);
-  MDB_dbi dbi = 0;
-  BOOST_REQUIRE_EQUAL(mdb_dbi_open(txn, db_name, 0, &dbi), 0);
-  edit(txn, dbi);
-  BOOST_REQUIRE_EQUAL(mdb_txn_commit(txn), 0);
-  mdb_env_close(env);
+  test::raw_txn(data_dir, db_name, true, edit);
 }
 
 // Replaces the value of `key` with edit(value).

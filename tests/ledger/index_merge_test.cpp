@@ -104,6 +104,13 @@ BOOST_AUTO_TEST_CASE(recent_entries_count_only_inside_a_readers_snapshot) {
   BOOST_TEST((ids[1] == std::pair<schema::uuid, std::uint64_t>{id(4), 13}));
 }
 
+// fsck finds nothing wrong (else the first problem is the message).
+void require_clean(const std::string& data_dir) {
+  auto report = fsck(data_dir);
+  BOOST_TEST_REQUIRE(report.has_value());
+  BOOST_TEST(report->ok(), (report->problems.empty() ? "" : report->problems.front().detail));
+}
+
 // What a model of the log says each stream holds: seqs by revision.
 using model = std::map<std::string, std::vector<std::uint64_t>>;
 
@@ -193,26 +200,20 @@ BOOST_AUTO_TEST_CASE(reads_revisions_and_repeats_agree_across_merges_and_reopen)
     auto l = open_or_fail(o);
     append_batches(*l, 7);  // 259 events: merged at 74, 148, 222; 37 in memory
   }
-  auto report = fsck(o.data_dir);
-  BOOST_TEST_REQUIRE(report.has_value());
-  BOOST_TEST(report->ok(), (report->problems.empty() ? "" : report->problems.front().detail));
+  require_clean(o.data_dir);
   {
     auto l = open_or_fail(o);  // memory rebuilt from the 37 unmerged records
     check_streams(*l, m);
     append_batches(*l, 3);
   }
-  report = fsck(o.data_dir);
-  BOOST_TEST_REQUIRE(report.has_value());
-  BOOST_TEST(report->ok(), (report->problems.empty() ? "" : report->problems.front().detail));
+  require_clean(o.data_dir);
   // Opened with merging after every batch, the backlog is merged at once.
   o.index_merge_events = 0;
   {
     auto l = open_or_fail(o);
     append_batches(*l, 1);
   }
-  report = fsck(o.data_dir);
-  BOOST_TEST_REQUIRE(report.has_value());
-  BOOST_TEST(report->ok(), (report->problems.empty() ? "" : report->problems.front().detail));
+  require_clean(o.data_dir);
 }
 
 BOOST_AUTO_TEST_CASE(readers_during_merges_see_every_revision_once) {
@@ -262,42 +263,26 @@ BOOST_AUTO_TEST_CASE(readers_during_merges_see_every_revision_once) {
 // Makes the store look exactly as version 1 left it: every entry merged, no
 // "indexed", schema_version 1.
 void downgrade_to_version_1(const std::string& data_dir) {
-  MDB_env* env = nullptr;
-  BOOST_REQUIRE_EQUAL(mdb_env_create(&env), 0);
-  BOOST_REQUIRE_EQUAL(mdb_env_set_maxdbs(env, 16), 0);
-  BOOST_REQUIRE_EQUAL(mdb_env_open(env, data_dir.c_str(), 0, 0600), 0);
-  MDB_txn* txn = nullptr;
-  BOOST_REQUIRE_EQUAL(mdb_txn_begin(env, nullptr, 0, &txn), 0);
-  MDB_dbi meta = 0;
-  BOOST_REQUIRE_EQUAL(mdb_dbi_open(txn, "meta", 0, &meta), 0);
-  MDB_val k{schema::meta_key::indexed.size(),
-            const_cast<char*>(schema::meta_key::indexed.data())};
-  BOOST_REQUIRE_EQUAL(mdb_del(txn, meta, &k, nullptr), 0);
-  auto one = schema::encode_u32(1);
-  MDB_val vk{schema::meta_key::schema_version.size(),
-             const_cast<char*>(schema::meta_key::schema_version.data())};
-  MDB_val vv{one.size(), one.data()};
-  BOOST_REQUIRE_EQUAL(mdb_put(txn, meta, &vk, &vv, 0), 0);
-  BOOST_REQUIRE_EQUAL(mdb_txn_commit(txn), 0);
-  mdb_env_close(env);
+  test::raw_txn(data_dir, "meta", true, [](MDB_txn* txn, MDB_dbi meta) {
+    MDB_val k{schema::meta_key::indexed.size(), const_cast<char*>(schema::meta_key::indexed.data())};
+    BOOST_REQUIRE_EQUAL(mdb_del(txn, meta, &k, nullptr), 0);
+    auto one = schema::encode_u32(1);
+    MDB_val vk{schema::meta_key::schema_version.size(),
+               const_cast<char*>(schema::meta_key::schema_version.data())};
+    MDB_val vv{one.size(), one.data()};
+    BOOST_REQUIRE_EQUAL(mdb_put(txn, meta, &vk, &vv, 0), 0);
+  });
 }
 
 std::uint64_t stored_u64(const std::string& data_dir, std::string_view key, bool u32 = false) {
-  MDB_env* env = nullptr;
-  BOOST_REQUIRE_EQUAL(mdb_env_create(&env), 0);
-  BOOST_REQUIRE_EQUAL(mdb_env_set_maxdbs(env, 16), 0);
-  BOOST_REQUIRE_EQUAL(mdb_env_open(env, data_dir.c_str(), MDB_RDONLY, 0600), 0);
-  MDB_txn* txn = nullptr;
-  BOOST_REQUIRE_EQUAL(mdb_txn_begin(env, nullptr, MDB_RDONLY, &txn), 0);
-  MDB_dbi meta = 0;
-  BOOST_REQUIRE_EQUAL(mdb_dbi_open(txn, "meta", 0, &meta), 0);
-  MDB_val k{key.size(), const_cast<char*>(key.data())};
-  MDB_val v{};
-  BOOST_REQUIRE_EQUAL(mdb_get(txn, meta, &k, &v), 0);
-  const byte_view value(static_cast<const std::uint8_t*>(v.mv_data), v.mv_size);
-  const std::uint64_t out = u32 ? *schema::decode_u32(value) : *schema::decode_u64(value);
-  mdb_txn_abort(txn);
-  mdb_env_close(env);
+  std::uint64_t out = 0;
+  test::raw_txn(data_dir, "meta", false, [&](MDB_txn* txn, MDB_dbi meta) {
+    MDB_val k{key.size(), const_cast<char*>(key.data())};
+    MDB_val v{};
+    BOOST_REQUIRE_EQUAL(mdb_get(txn, meta, &k, &v), 0);
+    const byte_view value(static_cast<const std::uint8_t*>(v.mv_data), v.mv_size);
+    out = u32 ? *schema::decode_u32(value) : *schema::decode_u64(value);
+  });
   return out;
 }
 
@@ -324,9 +309,7 @@ BOOST_AUTO_TEST_CASE(merge_on_demand_merges_only_past_its_threshold) {
     BOOST_TEST(repeat.seq == 12u);
   }
   BOOST_TEST(stored_u64(o.data_dir, schema::meta_key::indexed) == 100u);
-  auto report = fsck(o.data_dir);
-  BOOST_TEST_REQUIRE(report.has_value());
-  BOOST_TEST(report->ok(), (report->problems.empty() ? "" : report->problems.front().detail));
+  require_clean(o.data_dir);
 }
 
 BOOST_AUTO_TEST_CASE(sequencer_merges_when_idle_once_past_its_threshold) {
@@ -376,9 +359,7 @@ BOOST_AUTO_TEST_CASE(version_1_store_is_upgraded_in_place_and_checks_clean_befor
     checkpoint = l->latest_checkpoint()->note;
   }
   downgrade_to_version_1(o.data_dir);
-  auto before = fsck(o.data_dir);
-  BOOST_TEST_REQUIRE(before.has_value());
-  BOOST_TEST(before->ok(), (before->problems.empty() ? "" : before->problems.front().detail));
+  require_clean(o.data_dir);
 
   o.index_merge_events = 64;
   {
@@ -390,9 +371,7 @@ BOOST_AUTO_TEST_CASE(version_1_store_is_upgraded_in_place_and_checks_clean_befor
   }
   BOOST_TEST(stored_u64(o.data_dir, schema::meta_key::schema_version, true) == schema::version);
   BOOST_TEST(stored_u64(o.data_dir, schema::meta_key::indexed) == 30u);
-  auto after = fsck(o.data_dir);
-  BOOST_TEST_REQUIRE(after.has_value());
-  BOOST_TEST(after->ok(), (after->problems.empty() ? "" : after->problems.front().detail));
+  require_clean(o.data_dir);
 }
 
 BOOST_AUTO_TEST_CASE(store_of_a_newer_schema_version_is_refused_with_a_reason) {
@@ -400,23 +379,13 @@ BOOST_AUTO_TEST_CASE(store_of_a_newer_schema_version_is_refused_with_a_reason) {
   manual_clock clock;
   const options o = test_options(dir, clock);
   { auto l = open_or_fail(o); }
-  {
-    MDB_env* env = nullptr;
-    BOOST_REQUIRE_EQUAL(mdb_env_create(&env), 0);
-    BOOST_REQUIRE_EQUAL(mdb_env_set_maxdbs(env, 16), 0);
-    BOOST_REQUIRE_EQUAL(mdb_env_open(env, o.data_dir.c_str(), 0, 0600), 0);
-    MDB_txn* txn = nullptr;
-    BOOST_REQUIRE_EQUAL(mdb_txn_begin(env, nullptr, 0, &txn), 0);
-    MDB_dbi meta = 0;
-    BOOST_REQUIRE_EQUAL(mdb_dbi_open(txn, "meta", 0, &meta), 0);
+  test::raw_txn(o.data_dir, "meta", true, [](MDB_txn* txn, MDB_dbi meta) {
     auto future = schema::encode_u32(schema::version + 1);
     MDB_val k{schema::meta_key::schema_version.size(),
               const_cast<char*>(schema::meta_key::schema_version.data())};
     MDB_val v{future.size(), future.data()};
     BOOST_REQUIRE_EQUAL(mdb_put(txn, meta, &k, &v, 0), 0);
-    BOOST_REQUIRE_EQUAL(mdb_txn_commit(txn), 0);
-    mdb_env_close(env);
-  }
+  });
   std::string why;
   auto l = ledger::open(o, &why);
   BOOST_TEST(!l);

@@ -18,13 +18,38 @@
 #include <boost/json.hpp>
 #include <boost/test/unit_test.hpp>
 
+#include <lmdb.h>
+
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <random>
 #include <stdexcept>
 #include <string>
 
 namespace vellum::ledger::test {
+
+// Opens a closed ledger's environment behind its back and runs `fn` with
+// one transaction on database `db_name` (committed when `write`): how tests
+// tamper with, or look at, what is stored.
+inline void raw_txn(const std::string& data_dir, const char* db_name, bool write,
+                    const std::function<void(MDB_txn*, MDB_dbi)>& fn) {
+  MDB_env* env = nullptr;
+  BOOST_REQUIRE_EQUAL(mdb_env_create(&env), 0);
+  BOOST_REQUIRE_EQUAL(mdb_env_set_maxdbs(env, 16), 0);
+  BOOST_REQUIRE_EQUAL(mdb_env_open(env, data_dir.c_str(), write ? 0 : MDB_RDONLY, 0600), 0);
+  MDB_txn* txn = nullptr;
+  BOOST_REQUIRE_EQUAL(mdb_txn_begin(env, nullptr, write ? 0 : MDB_RDONLY, &txn), 0);
+  MDB_dbi dbi = 0;
+  BOOST_REQUIRE_EQUAL(mdb_dbi_open(txn, db_name, 0, &dbi), 0);
+  fn(txn, dbi);
+  if (write) {
+    BOOST_REQUIRE_EQUAL(mdb_txn_commit(txn), 0);
+  } else {
+    mdb_txn_abort(txn);
+  }
+  mdb_env_close(env);
+}
 
 // A clock tests move by hand. Starts at 2026-03-09T10:00:00Z.
 struct manual_clock {
