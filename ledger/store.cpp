@@ -460,7 +460,7 @@ struct pending_state {
   }
 };
 
-// A read transaction with its view of the stream index.
+// A read transaction with its view of the event-id and stream indexes.
 struct index_read {
   reader r;
   store::recent_index::snapshot snap;
@@ -531,8 +531,8 @@ class ledger_impl final : public ledger {
   result<bytes> leaf_entry(std::uint64_t seq) const override;
 
   result<reader> begin_read() const;
-  // A read transaction and what it sees of the stream index: the merged part
-  // in LMDB, the newer part in recent_ (pinned while it lives).
+  // A read transaction and what it sees of the event-id and stream indexes:
+  // the merged part in LMDB, the newer part in recent_ (pinned while it lives).
   result<index_read> begin_index_read() const;
   // Committed nodes, read through `t` and the upper-level cache.
   store::node_source nodes(const lmdb::txn& t) const {
