@@ -300,7 +300,10 @@ class checker {
                                            " is missing or wrong");
       }
       // Past indexed only memory may know the id, and only once.
-      if (seq >= indexed_ && (!e || *e || !unmerged_ids_.insert(*id).second)) {
+      if (seq >= indexed_ && (!e || *e)) {
+        problem(seq, "index event_id", "event_ids has an entry for " + rec.event_id +
+                                           ", past indexed " + std::to_string(indexed_));
+      } else if (seq >= indexed_ && !unmerged_ids_.insert(*id).second) {
         problem(seq, "index event_id", "event id " + rec.event_id + " is stored twice");
       }
     }
