@@ -100,7 +100,7 @@ submitter parse_submitter(const json::value& v, const std::string& path) {
   if (!key)
     fail(join(path, "public_key"),
          "cannot be used as an Ed25519 or P-256 public key (" + key.error().message() + ")");
-  submitter s{kid_s, *key, {}, std::nullopt, std::nullopt, false};
+  submitter s(kid_s, *key, {});
   const auto* streams = o.if_contains("streams");
   if (!streams) fail(join(path, "streams"), "missing (use [\"\"] to allow every stream)");
   if (!streams->is_array()) fail(join(path, "streams"), "must be an array of stream prefixes");
@@ -224,6 +224,23 @@ std::string_view to_string(role r) {
     case role::admin: return "admin";
   }
   return "reader";
+}
+
+submitter::submitter(std::string kid_, crypto::public_key key_, std::vector<std::string> streams_)
+    : kid(std::move(kid_)), key(std::move(key_)), streams(std::move(streams_)) {
+  if (key.type() != crypto::key_type::ed25519) return;
+  // A key that is not a canonical curve point keeps OpenSSL's verify, which
+  // then decides about it as it would anywhere else.
+  if (auto tables = crypto::ed25519_precomputed::make(key.raw()))
+    ed25519 = std::make_shared<const crypto::ed25519_precomputed>(std::move(*tables));
+}
+
+result<void> submitter::verify(const crypto::jws& token) const {
+  if (ed25519 && token.alg == crypto::jws_alg_for(crypto::key_type::ed25519)) {
+    if (ed25519->verify(crypto::as_bytes(token.signing_input), token.signature)) return {};
+    return make_error_code(crypto::errc::bad_signature);
+  }
+  return crypto::jws_verify(token, key);
 }
 
 bool submitter::allows_stream(std::string_view stream) const {
@@ -389,7 +406,7 @@ bool setup_demo_mode(config& cfg) {
   if (!fs::exists(pub_path) && !crypto::write_file_atomic(pub_path, key->public_key().to_pem(), 0644))
     throw config_error(pub_path + ": cannot be written");
   auto c = std::make_shared<credentials>(*cfg.creds);
-  c->submitters.push_back(submitter{"demo", key->public_key(), {""}, std::nullopt, std::nullopt, false});
+  c->submitters.emplace_back("demo", key->public_key(), std::vector<std::string>{""});
   c->open_reads = true;
   cfg.creds = std::move(c);
   cfg.demo = true;

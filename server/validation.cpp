@@ -162,7 +162,7 @@ validation_result validate_statement(std::string_view compact, const credentials
   if (token->kid.empty()) return failure(crypto::errc::malformed_jws, "JWS: protected header has no \"kid\"");
   const auto* sub = creds.find_submitter(token->kid);
   if (!sub) return failure(errc::unknown_key, "no registered submitter key \"" + token->kid + "\"");
-  if (auto v = crypto::jws_verify(*token, sub->key); !v) {
+  if (auto v = sub->verify(*token); !v) {
     if (v.error() == crypto::errc::algorithm_mismatch)
       return failure(v.error(), "alg \"" + token->alg + "\" does not fit key \"" + sub->kid + "\" (" +
                                     std::string(crypto::jws_alg_for(sub->key.type())) + " expected)");

@@ -20,10 +20,17 @@ struct keys_fixture {
   std::uint64_t now = 1'800'000'000'000'000;  // 2027-01-15
 
   keys_fixture() {
-    creds.submitters.push_back({"ed", ed.public_key(), {"patient-"}, std::nullopt, std::nullopt, false});
-    creds.submitters.push_back({"p256", p256.public_key(), {""}, std::nullopt, std::nullopt, false});
-    creds.submitters.push_back({"revoked", other.public_key(), {""}, std::nullopt, std::nullopt, true});
-    creds.submitters.push_back({"window", other.public_key(), {""}, now - 10, now + 10, false});
+    add("ed", ed, {"patient-"});
+    add("p256", p256, {""});
+    add("revoked", other, {""}).revoked = true;
+    auto& window = add("window", other, {""});
+    window.not_before_us = now - 10;
+    window.not_after_us = now + 10;
+  }
+
+  server::submitter& add(const std::string& kid, const crypto::private_key& key,
+                         std::vector<std::string> streams) {
+    return creds.submitters.emplace_back(kid, key.public_key(), std::move(streams));
   }
 
   std::string code_of(const std::string& jws, std::uint64_t at) const {
@@ -94,6 +101,30 @@ BOOST_AUTO_TEST_CASE(refuses_a_tampered_payload_with_bad_signature) {
   auto other_payload = crypto::base64url_encode(crypto::as_bytes(boost::json::serialize(payload("patient-2"))));
   auto tampered = jws.substr(0, dot1 + 1) + other_payload + jws.substr(dot2);
   BOOST_TEST(code_of(tampered) == "bad_signature");
+}
+
+// Ed25519 submitters verify through precomputed tables; without them
+// (OpenSSL's verify) every verdict is the same.
+BOOST_AUTO_TEST_CASE(ed25519_keys_verify_through_tables_with_openssl_verdicts) {
+  BOOST_TEST(creds.submitters[0].ed25519 != nullptr);
+  BOOST_TEST(creds.submitters[1].ed25519 == nullptr);  // P-256
+  const auto good = sign(payload("patient-1"), ed, "ed");
+  const auto foreign = sign(payload("patient-1"), other, "ed");
+  std::string tampered = good;
+  tampered[tampered.size() - 5] = tampered[tampered.size() - 5] == 'A' ? 'B' : 'A';
+  const auto verdicts = [&] {
+    std::vector<std::string> v;
+    for (const std::string& jws : {good, foreign, tampered}) {
+      auto r = validate_statement(jws, creds, now);
+      v.push_back(r ? "ok" : std::string(server::classify(r.error.code).code));
+    }
+    return v;
+  };
+  const auto with_tables = verdicts();
+  BOOST_TEST(with_tables == (std::vector<std::string>{"ok", "bad_signature", "bad_signature"}),
+             boost::test_tools::per_element());
+  creds.submitters[0].ed25519.reset();
+  BOOST_TEST(verdicts() == with_tables, boost::test_tools::per_element());
 }
 
 BOOST_AUTO_TEST_CASE(refuses_an_alg_that_does_not_fit_the_key) {
