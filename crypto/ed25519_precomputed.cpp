@@ -234,23 +234,17 @@ point add(const point& p, const point& q) {
   return point{mul(e, f), mul(g, h), mul(f, g), mul(e, h)};
 }
 
-// p + q for an affine q: seven multiplications.
+// p + q for an affine q (seven multiplications), or p - q when Negate:
+// -q = (-x, y) swaps y + x with y - x and negates 2dxy.
+template <bool Negate>
 point madd(const point& p, const niels& q) {
-  const fe a = mul(sub(p.Y, p.X), q.ymx);
-  const fe b = mul(add(p.Y, p.X), q.ypx);
+  const fe a = mul(sub(p.Y, p.X), Negate ? q.ypx : q.ymx);
+  const fe b = mul(add(p.Y, p.X), Negate ? q.ymx : q.ypx);
   const fe c = mul(p.T, q.xy2d);
   const fe d = add(p.Z, p.Z);
-  const fe e = sub(b, a), f = sub(d, c), g = add(d, c), h = add(b, a);
-  return point{mul(e, f), mul(g, h), mul(f, g), mul(e, h)};
-}
-
-// p - q for an affine q: -q = (-x, y) swaps y+x and y-x and negates 2dxy.
-point msub(const point& p, const niels& q) {
-  const fe a = mul(sub(p.Y, p.X), q.ypx);
-  const fe b = mul(add(p.Y, p.X), q.ymx);
-  const fe c = mul(p.T, q.xy2d);
-  const fe d = add(p.Z, p.Z);
-  const fe e = sub(b, a), f = add(d, c), g = sub(d, c), h = add(b, a);
+  const fe e = sub(b, a), h = add(b, a);
+  const fe f = Negate ? add(d, c) : sub(d, c);
+  const fe g = Negate ? sub(d, c) : add(d, c);
   return point{mul(e, f), mul(g, h), mul(f, g), mul(e, h)};
 }
 
@@ -375,8 +369,8 @@ std::array<std::int8_t, 64> radix16(const std::uint8_t* a) {
 // h + digit * row (row[j] = (j+1) * Q), or minus when negate.
 inline void add_digit(point& h, const niels (&row)[8], int digit, bool negate) {
   if (negate) digit = -digit;
-  if (digit > 0) h = madd(h, row[digit - 1]);
-  else if (digit < 0) h = msub(h, row[-digit - 1]);
+  if (digit > 0) h = madd<false>(h, row[digit - 1]);
+  else if (digit < 0) h = madd<true>(h, row[-digit - 1]);
 }
 
 // The group order L, little-endian.
