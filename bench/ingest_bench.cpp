@@ -10,7 +10,7 @@
 //   (`openssl speed -seconds 2 ed25519` when openssl is installed, and an
 //   in-process EVP verify loop on one thread). Targets: >= 1.3 (single),
 //   >= 1.6 (batches). Also divided by the one-core rate of the verify vellumd
-//   runs (precomputed per-key tables, about five times OpenSSL's), which
+//   runs (precomputed per-key tables, about six times OpenSSL's), which
 //   tells how much of the work beside signature checking remains.
 //
 // Bounded: fixed event counts, traffic to 127.0.0.1 only, a temporary data

@@ -57,7 +57,7 @@ struct submitter {
   std::optional<std::uint64_t> not_before_us;
   std::optional<std::uint64_t> not_after_us;
   bool revoked = false;
-  // Ed25519 keys: the tables that verify about four times faster than
+  // Ed25519 keys: the tables that verify about six times faster than
   // OpenSSL and accept exactly the same signatures (about 30 KiB per key;
   // crypto/ed25519_precomputed.hpp). Null for P-256 keys.
   std::shared_ptr<const crypto::ed25519_precomputed> ed25519;
