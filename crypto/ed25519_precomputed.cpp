@@ -26,8 +26,11 @@ constexpr u64 mask51 = (u64{1} << 51) - 1;
 
 // ---------------------------------------------------------------------------
 // Field elements. Limbs of "reduced" values (results of mul/sq) are below
-// 2^51 + 2^13; sums and differences of reduced values stay below 2^54,
-// which mul and sq accept (their largest column then stays below 2^115).
+// 2^51 + 2^13. mul and sq accept limbs below 2^54 (their largest column then
+// stays below 2^115 and carry_columns' c * 19 below 2^64); the largest input
+// any formula below makes is dbl's f = 2Z^2 + (X^2 - Y^2), below 7 * 2^51.
+// sub() needs a reduced subtrahend. Adding a term to a formula means
+// checking these bounds again.
 
 struct fe {
   u64 v[5];
@@ -312,7 +315,9 @@ struct ed25519_precomputed::table {
         m = add(m, base);
         pts[i * 8 + j] = m;
       }
-      for (int n = 0; n < 8; ++n) base = dbl(base);
+      if (i + 1 < 32) {
+        for (int n = 0; n < 8; ++n) base = dbl(base);
+      }
     }
     // One inversion for all 256 Z (Montgomery's trick).
     std::vector<fe> prefix(pts.size());
@@ -403,10 +408,16 @@ struct bn_deleter {
 // k = SHA-512(R || A || M) mod L, little-endian.
 bool challenge(byte_view r, const std::array<std::uint8_t, 32>& a, byte_view msg,
                std::uint8_t out[32]) {
-  thread_local std::unique_ptr<EVP_MD_CTX, bn_deleter> ctx(EVP_MD_CTX_new());
-  thread_local std::unique_ptr<BN_CTX, bn_deleter> bn_ctx(BN_CTX_new());
-  thread_local std::unique_ptr<BIGNUM, bn_deleter> order(BN_lebin2bn(group_order.data(), 32, nullptr));
-  thread_local std::unique_ptr<BIGNUM, bn_deleter> h(BN_new());
+  // Per thread, made on first use; an allocation that failed is retried on
+  // the next call (until then this verify fails, as OpenSSL's would).
+  thread_local std::unique_ptr<EVP_MD_CTX, bn_deleter> ctx;
+  thread_local std::unique_ptr<BN_CTX, bn_deleter> bn_ctx;
+  thread_local std::unique_ptr<BIGNUM, bn_deleter> order;
+  thread_local std::unique_ptr<BIGNUM, bn_deleter> h;
+  if (!ctx) ctx.reset(EVP_MD_CTX_new());
+  if (!bn_ctx) bn_ctx.reset(BN_CTX_new());
+  if (!order) order.reset(BN_lebin2bn(group_order.data(), 32, nullptr));
+  if (!h) h.reset(BN_new());
   if (!ctx || !bn_ctx || !order || !h) return false;
   unsigned char digest[64];
   unsigned int len = 0;
@@ -435,7 +446,7 @@ std::optional<ed25519_precomputed> ed25519_precomputed::make(byte_view public_ke
 }
 
 bool ed25519_precomputed::verify(byte_view msg, byte_view sig) const {
-  if (sig.size() != 64) return false;
+  if (!table_ || sig.size() != 64) return false;  // !table_: moved from
   const byte_view r = sig.first(32);
   const std::uint8_t* s = sig.data() + 32;
   if (!below_order(s)) return false;

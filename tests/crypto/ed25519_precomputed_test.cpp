@@ -13,7 +13,10 @@
 #include <boost/test/unit_test.hpp>
 
 #include <openssl/bn.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
 
+#include <memory>
 #include <random>
 
 using namespace vellum::crypto;
@@ -80,6 +83,142 @@ bytes field_negate(const bytes& y) {
 const char* const base_point_hex = "5866666666666666666666666666666666666666666666666666666666666666";
 const char* const neutral_hex = "0100000000000000000000000000000000000000000000000000000000000000";
 const char* const order_hex = "edd3f55c1a631258d69cf7a2def9de1400000000000000000000000000000010";
+
+// A reference for crafting keys and signatures the honest signer never
+// makes: affine Edwards arithmetic on OpenSSL BIGNUMs (slow and simple, and
+// independent of the code under test).
+class reference_curve {
+ public:
+  using bn = std::unique_ptr<BIGNUM, decltype(&BN_free)>;
+  struct point {
+    bn x{BN_new(), &BN_free};
+    bn y{BN_new(), &BN_free};
+  };
+
+  reference_curve() {
+    BIGNUM* p = p_.get();
+    BN_hex2bn(&p, "7fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffed");
+    const bytes order = hex(order_hex);
+    BN_lebin2bn(order.data(), 32, l_.get());
+    // d = -121665 / 121666
+    bn num = word(121665), den = word(121666);
+    BN_mod_inverse(den.get(), den.get(), p_.get(), ctx_.get());
+    BN_mod_mul(d_.get(), num.get(), den.get(), p_.get(), ctx_.get());
+    BN_mod_sub(d_.get(), p_.get(), d_.get(), p_.get(), ctx_.get());
+  }
+
+  const BIGNUM* order() const { return l_.get(); }
+  point neutral() const { return make(0, 1); }
+
+  point add(const point& a, const point& b) const {
+    bn x1y2 = mulm(a.x.get(), b.y.get()), y1x2 = mulm(a.y.get(), b.x.get());
+    bn y1y2 = mulm(a.y.get(), b.y.get()), x1x2 = mulm(a.x.get(), b.x.get());
+    bn t = mulm(d_.get(), mulm(x1x2.get(), y1y2.get()).get());
+    bn one = word(1);
+    bn den_x = fresh(), den_y = fresh(), num_x = fresh(), num_y = fresh();
+    BN_mod_add(den_x.get(), one.get(), t.get(), p_.get(), ctx_.get());
+    BN_mod_sub(den_y.get(), one.get(), t.get(), p_.get(), ctx_.get());
+    BN_mod_add(num_x.get(), x1y2.get(), y1x2.get(), p_.get(), ctx_.get());
+    BN_mod_add(num_y.get(), y1y2.get(), x1x2.get(), p_.get(), ctx_.get());  // a = -1
+    BN_mod_inverse(den_x.get(), den_x.get(), p_.get(), ctx_.get());
+    BN_mod_inverse(den_y.get(), den_y.get(), p_.get(), ctx_.get());
+    point r;
+    BN_mod_mul(r.x.get(), num_x.get(), den_x.get(), p_.get(), ctx_.get());
+    BN_mod_mul(r.y.get(), num_y.get(), den_y.get(), p_.get(), ctx_.get());
+    return r;
+  }
+
+  point times(const BIGNUM* k, const point& a) const {
+    point acc = neutral();
+    for (int i = BN_num_bits(k) - 1; i >= 0; --i) {
+      acc = add(acc, acc);
+      if (BN_is_bit_set(k, i)) acc = add(acc, a);
+    }
+    return acc;
+  }
+
+  bool equal(const point& a, const point& b) const {
+    return BN_cmp(a.x.get(), b.x.get()) == 0 && BN_cmp(a.y.get(), b.y.get()) == 0;
+  }
+
+  // RFC 8032 §5.1.3; nullopt when no point has this y.
+  std::optional<point> decode(const bytes& s) const {
+    bytes low = s;
+    low[31] &= 0x7f;
+    point r;
+    BN_lebin2bn(low.data(), 32, r.y.get());
+    bn yy = mulm(r.y.get(), r.y.get());
+    bn one = word(1), u = fresh(), v = fresh();
+    BN_mod_sub(u.get(), yy.get(), one.get(), p_.get(), ctx_.get());
+    BN_mod_mul(v.get(), d_.get(), yy.get(), p_.get(), ctx_.get());
+    BN_mod_add(v.get(), v.get(), one.get(), p_.get(), ctx_.get());
+    BN_mod_inverse(v.get(), v.get(), p_.get(), ctx_.get());
+    bn xx = mulm(u.get(), v.get());
+    ERR_set_mark();
+    const bool root = BN_mod_sqrt(r.x.get(), xx.get(), p_.get(), ctx_.get()) != nullptr;
+    ERR_pop_to_mark();
+    if (!root) return std::nullopt;
+    if ((BN_is_odd(r.x.get()) ? 1 : 0) != (s[31] >> 7)) BN_sub(r.x.get(), p_.get(), r.x.get());
+    return r;
+  }
+
+  bytes encode(const point& a) const {
+    bytes out(32);
+    BN_bn2lebinpad(a.y.get(), out.data(), 32);
+    if (BN_is_odd(a.x.get())) out[31] |= 0x80;
+    return out;
+  }
+
+  // A point of order 8: [L]P for a P with a torsion component of order 8.
+  point order_eight() const {
+    for (unsigned y = 2;; ++y) {
+      bytes enc(32, 0);
+      enc[0] = static_cast<std::uint8_t>(y);
+      auto p = decode(enc);
+      if (!p) continue;
+      point t = times(l_.get(), *p);
+      const point t4 = add(add(t, t), add(t, t));
+      if (!equal(t4, neutral())) return t;
+    }
+  }
+
+ private:
+  static bn fresh() { return bn(BN_new(), &BN_free); }
+  static bn word(unsigned long w) {
+    bn b = fresh();
+    BN_set_word(b.get(), w);
+    return b;
+  }
+  point make(unsigned long x, unsigned long y) const {
+    point r;
+    BN_set_word(r.x.get(), x);
+    BN_set_word(r.y.get(), y);
+    return r;
+  }
+  bn mulm(const BIGNUM* a, const BIGNUM* b) const {
+    bn r = fresh();
+    BN_mod_mul(r.get(), a, b, p_.get(), ctx_.get());
+    return r;
+  }
+
+  std::unique_ptr<BN_CTX, decltype(&BN_CTX_free)> ctx_{BN_CTX_new(), &BN_CTX_free};
+  bn p_ = fresh(), d_ = fresh(), l_ = fresh();
+};
+
+// SHA-512(R || A || M) mod L.
+reference_curve::bn challenge_of(const reference_curve& c, const bytes& r, const bytes& a,
+                                 const bytes& msg) {
+  bytes in = r;
+  in.insert(in.end(), a.begin(), a.end());
+  in.insert(in.end(), msg.begin(), msg.end());
+  unsigned char digest[64];
+  unsigned int len = 0;
+  BOOST_REQUIRE(EVP_Digest(in.data(), in.size(), digest, &len, EVP_sha512(), nullptr) == 1);
+  reference_curve::bn k(BN_lebin2bn(digest, 64, nullptr), &BN_free);
+  std::unique_ptr<BN_CTX, decltype(&BN_CTX_free)> ctx(BN_CTX_new(), &BN_CTX_free);
+  BN_nnmod(k.get(), k.get(), c.order(), ctx.get());
+  return k;
+}
 
 }  // namespace
 
@@ -219,6 +358,86 @@ BOOST_AUTO_TEST_CASE(agrees_with_openssl_on_small_order_keys) {
   }
   BOOST_TEST(yes > 0);
   BOOST_TEST(no > 0);
+}
+
+// Keys A + T with a torsion component T of every order, and signatures whose
+// R carries a torsion component too: the cofactorless check accepts exactly
+// those where the components cancel ([S]B = R + [k](A + T) needs
+// T_R + [k]T = 0), and both implementations must say so for each.
+BOOST_AUTO_TEST_CASE(agrees_with_openssl_on_mixed_order_keys_and_r) {
+  const reference_curve c;
+  auto b = c.decode(hex(base_point_hex));
+  BOOST_REQUIRE(b.has_value());
+  const auto t8 = c.order_eight();
+  std::vector<reference_curve::point> torsion;
+  torsion.push_back(c.neutral());
+  for (int i = 1; i < 8; ++i) torsion.push_back(c.add(torsion.back(), t8));
+  BOOST_TEST(c.equal(c.add(torsion.back(), t8), c.neutral()));
+
+  std::unique_ptr<BN_CTX, decltype(&BN_CTX_free)> ctx(BN_CTX_new(), &BN_CTX_free);
+  reference_curve::bn a(BN_new(), &BN_free);
+  BN_set_word(a.get(), 0x5eed);
+  BN_mul_word(a.get(), 0x1234567u);
+  const auto a_b = c.times(a.get(), *b);
+  std::vector<std::pair<reference_curve::bn, reference_curve::point>> nonces;
+  for (unsigned long r = 3; r < 6; ++r) {
+    reference_curve::bn k(BN_new(), &BN_free);
+    BN_set_word(k.get(), r * 0x9e3779b9ul);
+    auto p = c.times(k.get(), *b);
+    nonces.emplace_back(std::move(k), std::move(p));
+  }
+
+  int accepted = 0, refused = 0;
+  for (std::size_t ta = 0; ta < torsion.size(); ++ta) {
+    const bytes key = c.encode(c.add(a_b, torsion[ta]));
+    const auto fast = make_for(key);
+    for (const auto& [r, r_b] : nonces) {
+      for (std::size_t tr = 0; tr < torsion.size(); ++tr) {
+        const bytes rb = c.encode(c.add(r_b, torsion[tr]));
+        const bytes msg = as_bytes_of("mixed " + std::to_string(ta) + "/" + std::to_string(tr));
+        auto k = challenge_of(c, rb, key, msg);
+        reference_curve::bn s(BN_new(), &BN_free);
+        BN_mod_mul(s.get(), k.get(), a.get(), c.order(), ctx.get());
+        BN_mod_add(s.get(), s.get(), r.get(), c.order(), ctx.get());
+        bytes sig = rb;
+        sig.resize(64);
+        BN_bn2lebinpad(s.get(), sig.data() + 32, 32);
+        BOOST_TEST_CONTEXT("key torsion " << ta << ", R torsion " << tr) {
+          (same_verdict(fast, msg, sig) ? accepted : refused) += 1;
+        }
+      }
+    }
+  }
+  BOOST_TEST_MESSAGE("mixed-order signatures: " << accepted << " accepted, " << refused << " refused");
+  // Every torsion-free R under the torsion-free key, and some others.
+  BOOST_TEST(accepted > 3);
+  BOOST_TEST(refused > 0);
+}
+
+// The largest valid S: under the neutral key, (R = -B, S = L - 1) satisfies
+// [S]B = R; S = L does not pass the range check.
+BOOST_AUTO_TEST_CASE(accepts_the_largest_scalar_below_the_group_order) {
+  const auto neutral = make_for(hex(neutral_hex));
+  bytes sig = hex(base_point_hex);
+  sig[31] |= 0x80;  // -B: B's x is even, so -B's is odd
+  bytes s = hex(order_hex);
+  s[0] -= 1;  // L - 1 (L ends in 0xed)
+  sig.insert(sig.end(), s.begin(), s.end());
+  BOOST_TEST(same_verdict(neutral, as_bytes_of("any message"), sig));
+  sig[32] += 1;  // L
+  BOOST_TEST(!same_verdict(neutral, as_bytes_of("any message"), sig));
+}
+
+BOOST_AUTO_TEST_CASE(a_moved_from_verifier_refuses_everything) {
+  auto key = private_key::generate(key_type::ed25519);
+  BOOST_REQUIRE(key.has_value());
+  auto fast = make_for(key->public_key().raw());
+  const bytes msg = as_bytes_of("m");
+  const bytes sig = *key->sign(msg);
+  BOOST_TEST(fast.verify(msg, sig));
+  const ed25519_precomputed moved = std::move(fast);
+  BOOST_TEST(moved.verify(msg, sig));
+  BOOST_TEST(!fast.verify(msg, sig));  // NOLINT(bugprone-use-after-move): on purpose
 }
 
 BOOST_AUTO_TEST_CASE(declines_keys_that_are_not_canonical_points) {
