@@ -160,6 +160,10 @@ struct http_server::impl {
   request_log requests_log;
   std::optional<ssl::context> tls_ctx;
   std::atomic<std::size_t> connections{0};
+  // Sessions that have not yet sent their close (FIN, or TLS close_notify
+  // and the socket closed): the I/O threads stop only once this reaches 0
+  // (bounded), or an idle client would be left waiting on an open socket.
+  std::atomic<std::size_t> unclosed{0};
   std::atomic<std::size_t> in_flight{0};  // requests read but not yet answered
   std::atomic<std::size_t> exports{0};    // export worker threads running (they use led)
   std::atomic<bool> stopping{false};
@@ -205,8 +209,10 @@ class session final : public session_handle, public std::enable_shared_from_this
       : stream_(std::move(stream)), srv_(srv), remote_(std::move(remote)),
         sse_timer_(stream_.get_executor()) {
     srv_.stats.connection_opened();
+    srv_.unclosed.fetch_add(1);
   }
   ~session() override {
+    closed_for_client();
     srv_.stats.connection_closed();
     srv_.connections.fetch_sub(1);
   }
@@ -426,6 +432,7 @@ class session final : public session_handle, public std::enable_shared_from_this
       stream_.async_shutdown([self = this->shared_from_this()](beast::error_code) {
         beast::error_code ignored;
         self->lowest().socket().close(ignored);
+        self->closed_for_client();
       });
     } else {
       // Lingering close: stop sending, then discard what the client still
@@ -433,9 +440,18 @@ class session final : public session_handle, public std::enable_shared_from_this
       // our answer instead of getting a reset.
       beast::error_code ignored;
       lowest().socket().shutdown(tcp::socket::shutdown_send, ignored);
+      closed_for_client();
       drain();
     }
     sse_timer_.cancel();
+  }
+
+  // The client has been told the connection ends (counted once).
+  void closed_for_client() {
+    if (counted_unclosed_) {
+      counted_unclosed_ = false;
+      srv_.unclosed.fetch_sub(1);
+    }
   }
 
   void drain() {
@@ -661,6 +677,7 @@ class session final : public session_handle, public std::enable_shared_from_this
   bool head_ = false;
   bool cert_verified_ = false;
   bool closing_ = false;
+  bool counted_unclosed_ = true;  // in srv_.unclosed until closed_for_client()
   unsigned version_ = 11;  // HTTP version of the request being answered
   bool busy_ = false;  // a request was dispatched and its response not yet written
   // SSE state (strand only).
@@ -756,6 +773,11 @@ void http_server::impl::begin_stop() {
     // Export workers see `stopping` and end within one chunk; they must be
     // gone before the ledger is.
     while (exports.load() > 0) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    // Every connection was told to close (stop_now above, or after its
+    // answer); let the I/O threads send those closes before they stop.
+    const auto close_deadline = std::chrono::steady_clock::now() + std::chrono::seconds(3);
+    while (unclosed.load() > 0 && std::chrono::steady_clock::now() < close_deadline)
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));
     log_message("info", "drained; stopping I/O threads");
     ioc.stop();
   });
