@@ -399,7 +399,7 @@ const EVP_MD* sha512_md() {
   return md;
 }
 
-struct bn_deleter {
+struct openssl_deleter {
   void operator()(BIGNUM* b) const { BN_free(b); }
   void operator()(BN_CTX* c) const { BN_CTX_free(c); }
   void operator()(EVP_MD_CTX* c) const { EVP_MD_CTX_free(c); }
@@ -410,10 +410,10 @@ bool challenge(byte_view r, const std::array<std::uint8_t, 32>& a, byte_view msg
                std::uint8_t out[32]) {
   // Per thread, made on first use; an allocation that failed is retried on
   // the next call (until then this verify fails, as OpenSSL's would).
-  thread_local std::unique_ptr<EVP_MD_CTX, bn_deleter> ctx;
-  thread_local std::unique_ptr<BN_CTX, bn_deleter> bn_ctx;
-  thread_local std::unique_ptr<BIGNUM, bn_deleter> order;
-  thread_local std::unique_ptr<BIGNUM, bn_deleter> h;
+  thread_local std::unique_ptr<EVP_MD_CTX, openssl_deleter> ctx;
+  thread_local std::unique_ptr<BN_CTX, openssl_deleter> bn_ctx;
+  thread_local std::unique_ptr<BIGNUM, openssl_deleter> order;
+  thread_local std::unique_ptr<BIGNUM, openssl_deleter> h;
   if (!ctx) ctx.reset(EVP_MD_CTX_new());
   if (!bn_ctx) bn_ctx.reset(BN_CTX_new());
   if (!order) order.reset(BN_lebin2bn(group_order.data(), 32, nullptr));
