@@ -79,9 +79,8 @@ inline std::unique_ptr<ledger::ledger> open_ledger(const std::string& dir, bool 
   ledger::options o;
   o.data_dir = dir;
   o.sync = sync;
-  std::string why;
-  auto opened = ledger::ledger::open(o, &why);
-  if (!opened) die("cannot open ledger " + dir + ": " + why);
+  auto opened = ledger::ledger::open(o);
+  if (!opened) die("cannot open ledger " + dir + ": " + opened.error().message());
   return std::move(*opened);
 }
 

@@ -122,9 +122,8 @@ build_result build_log(const std::string& data_dir, std::uint64_t events) {
   ledger::options lo;
   lo.data_dir = data_dir;
   lo.sync = false;  // building only; durability is not what is measured here
-  std::string why;
-  auto opened = ledger::ledger::open(lo, &why);
-  if (!opened) die("ledger open: " + why);
+  auto opened = ledger::ledger::open(lo);
+  if (!opened) die("ledger open: " + opened.error().message());
   auto& led = **opened;
   const std::string filler(560, 'x');
   build_result r;
@@ -155,9 +154,8 @@ double inclusion_proofs_per_second(const std::string& data_dir, std::uint64_t si
   ledger::options lo;
   lo.data_dir = data_dir;
   lo.sync = false;
-  std::string why;
-  auto opened = ledger::ledger::open(lo, &why);
-  if (!opened) die("ledger open: " + why);
+  auto opened = ledger::ledger::open(lo);
+  if (!opened) die("ledger open: " + opened.error().message());
   std::mt19937_64 rng(4711);
   std::size_t done = 0;
   const double cpu0 = thread_cpu_now();

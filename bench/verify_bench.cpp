@@ -81,9 +81,8 @@ std::string build_and_export(const std::string& data_dir, const std::string& bun
   o.data_dir = data_dir;
   o.sync = false;
   o.clock = [&now] { return now; };
-  std::string why;
-  auto l = ledger::ledger::open(o, &why);
-  if (!l) die("open ledger: " + why);
+  auto l = ledger::ledger::open(o);
+  if (!l) die("open ledger: " + l.error().message());
   std::mt19937_64 rng(5);
   const auto t = steady::now();
   std::vector<ledger::statement> batch;
@@ -130,8 +129,8 @@ std::string build_and_export(const std::string& data_dir, const std::string& bun
   auto r = ledger::write_export(**l, req, [&](std::string_view chunk) {
     out.write(chunk.data(), static_cast<std::streamsize>(chunk.size()));
     return static_cast<bool>(out);
-  }, &why);
-  if (!r) die("export: " + r.error().message() + " " + why);
+  });
+  if (!r) die("export: " + r.error().message());
   out.close();
   const double export_s = seconds_since(te);
   std::printf("exported %llu events, %.1f MiB in %.2f s (%.0f events/s)\n",

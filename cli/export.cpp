@@ -1,6 +1,7 @@
 // vellum export: fetch a sealed export (docs/formats.md §8) into a file.
 // The bundle streams from GET /v1/export into FILE.part, which is renamed to
 // FILE only once the whole bundle, end line included, has arrived.
+#include "base/file.hpp"
 #include "cli/commands.hpp"
 #include "crypto/checkpoint.hpp"
 #include "crypto/keys.hpp"
@@ -33,7 +34,7 @@ std::string canonical_time(const std::string& flag, const std::string& text) {
 // The tree size of a checkpoint file (a signed note); its signature is the
 // verifier's business (vellum-verify bundle --since checks it).
 std::uint64_t checkpoint_size(const std::string& path) {
-  auto note = crypto::read_file(path);
+  auto note = vellum::read_file(path);
   if (!note) throw cli_error("cannot read " + path + ": " + note.error().message());
   return checkpoint_of_note(*note, path).size;
 }

@@ -1,4 +1,5 @@
 // vellum keygen: a submitter key pair and the configuration that registers it.
+#include "base/file.hpp"
 #include "cli/commands.hpp"
 #include "crypto/keys.hpp"
 
@@ -56,11 +57,11 @@ int cmd_keygen(int argc, char** argv) {
   if (!key) throw cli_error("key generation failed: " + key.error().message());
   const std::string pub_pem = key->public_key().to_pem();
   const std::string jwk_text = boost::json::serialize(key->public_key().to_jwk()) + "\n";
-  if (auto r = crypto::write_file_atomic(priv.string(), key->to_pem(), 0600); !r)
+  if (auto r = vellum::write_file_atomic(priv.string(), key->to_pem(), 0600); !r)
     throw cli_error("cannot write " + priv.string() + ": " + r.error().message());
-  if (auto r = crypto::write_file_atomic(pub.string(), pub_pem, 0644); !r)
+  if (auto r = vellum::write_file_atomic(pub.string(), pub_pem, 0644); !r)
     throw cli_error("cannot write " + pub.string() + ": " + r.error().message());
-  if (auto r = crypto::write_file_atomic(jwk.string(), jwk_text, 0644); !r)
+  if (auto r = vellum::write_file_atomic(jwk.string(), jwk_text, 0644); !r)
     throw cli_error("cannot write " + jwk.string() + ": " + r.error().message());
 
   boost::json::array prefixes;

@@ -1,4 +1,5 @@
 // vellum read / tail / checkpoint / proof: reading the log over HTTP.
+#include "base/file.hpp"
 #include "cli/commands.hpp"
 #include "crypto/checkpoint.hpp"
 #include "crypto/encoding.hpp"
@@ -162,7 +163,7 @@ int cmd_checkpoint(int argc, char** argv) {
     return exit_failed;
   }
   if (!save.empty()) {
-    if (auto w = crypto::write_file_atomic(save, res->body, 0644); !w)
+    if (auto w = vellum::write_file_atomic(save, res->body, 0644); !w)
       throw cli_error("cannot write " + save + ": " + w.error().message());
   }
   std::cout << res->body;

@@ -1,4 +1,5 @@
 // vellum submit: build an event payload, sign it as a JWS, append it.
+#include "base/file.hpp"
 #include "cli/commands.hpp"
 #include "crypto/encoding.hpp"
 #include "crypto/ijson.hpp"
@@ -47,15 +48,14 @@ std::string now_rfc3339() {
 
 std::string read_all(const std::string& path) {
   if (path == "-") return std::string(std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>());
-  auto text = crypto::read_file(path);
+  auto text = vellum::read_file(path);
   if (!text) throw cli_error("cannot read " + path + ": " + text.error().message());
   return *text;
 }
 
 boost::json::value parse_json_arg(const std::string& what, const std::string& text) {
-  std::string why;
-  auto v = crypto::parse_ijson(text, &why);
-  if (!v) throw cli_error(what + " is not valid JSON: " + why);
+  auto v = crypto::parse_ijson(text);
+  if (!v) throw cli_error(what + " is not valid JSON: " + v.error().message());
   return *v;
 }
 
@@ -201,7 +201,7 @@ int cmd_submit(int argc, char** argv) {
                   "       vellum submit --key KEY.pem --kid KID --batch EVENTS.ndjson [--save RECEIPTS.ndjson]"))
     return exit_ok;
 
-  auto pem = crypto::read_file(key_file);
+  auto pem = vellum::read_file(key_file);
   if (!pem) throw cli_error("cannot read " + key_file + ": " + pem.error().message());
   auto key = crypto::private_key::from_pem(*pem);
   if (!key) throw cli_error(key_file + " is not a PKCS#8 PEM private key: " + key.error().message());
@@ -257,7 +257,7 @@ int cmd_submit(int argc, char** argv) {
     return exit_failed;
   }
   if (!save.empty()) {
-    if (auto w = crypto::write_file_atomic(save, res.body + "\n", 0644); !w)
+    if (auto w = vellum::write_file_atomic(save, res.body + "\n", 0644); !w)
       throw cli_error("cannot write " + save + ": " + w.error().message());
   }
   std::cout << res.body << "\n";

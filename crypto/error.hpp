@@ -1,26 +1,14 @@
 #pragma once
 // Error codes of the crypto module. Every fallible function in crypto/ returns
-// a boost::system::result<T> whose error is one of these (see error.cpp for
+// a result<T> (base/status.hpp) whose code is one of these (see error.cpp for
 // the messages). Callers map them to HTTP statuses in exactly one place
 // (server/errors.cpp) and to exit codes in the CLIs.
 
+#include "base/status.hpp"
+
 #include <boost/system/error_code.hpp>
-#include <boost/system/result.hpp>
 
-#include <cstdint>
 #include <ostream>
-#include <span>
-#include <vector>
-
-namespace vellum {
-
-using bytes = std::vector<std::uint8_t>;
-using byte_view = std::span<const std::uint8_t>;
-
-template <class T>
-using result = boost::system::result<T>;
-
-}  // namespace vellum
 
 namespace vellum::crypto {
 

@@ -138,10 +138,9 @@ json::parse_options ijson_options() {
 
 }  // namespace
 
-result<json::value> parse_ijson(std::string_view text, std::string* why) {
-  auto fail = [&](std::string reason) -> result<json::value> {
-    if (why) *why = std::move(reason);
-    return make_error_code(errc::malformed_json);
+result<json::value> parse_ijson(std::string_view text) {
+  auto fail = [](std::string reason) -> result<json::value> {
+    return status(errc::malformed_json, std::move(reason));
   };
   try {
     json::basic_parser<ijson_handler> parser(ijson_options());

@@ -14,14 +14,8 @@
 
 namespace vellum::crypto {
 
-struct ijson_error {
-  boost::system::error_code code;  // errc::malformed_json
-  std::string message;             // e.g. "duplicate member name \"kid\""
-};
-
-// Parses text. On failure returns malformed_json; if `why` is given it
-// receives a human-readable reason.
-[[nodiscard]] result<boost::json::value> parse_ijson(std::string_view text,
-                                                     std::string* why = nullptr);
+// Parses text. On failure returns malformed_json with the reason, e.g.
+// "duplicate member name \"kid\"".
+[[nodiscard]] result<boost::json::value> parse_ijson(std::string_view text);
 
 }  // namespace vellum::crypto

@@ -14,10 +14,7 @@ namespace vellum::crypto {
 
 namespace {
 
-result<jws> fail(errc e, std::string* why, std::string reason) {
-  if (why) *why = std::move(reason);
-  return make_error_code(e);
-}
+result<jws> fail(errc e, std::string reason) { return status(e, std::move(reason)); }
 
 }  // namespace
 
@@ -71,51 +68,50 @@ jws& jws::operator=(jws&& other) noexcept {
   return *this;
 }
 
-result<jws> jws_parse(std::string_view compact, std::string* why) {
+result<jws> jws_parse(std::string_view compact) {
   // RFC 7515 §7.1: BASE64URL(header) '.' BASE64URL(payload) '.' BASE64URL(sig).
   const auto dot1 = compact.find('.');
   const auto dot2 = dot1 == std::string_view::npos ? dot1 : compact.find('.', dot1 + 1);
   if (dot2 == std::string_view::npos || compact.find('.', dot2 + 1) != std::string_view::npos) {
-    return fail(errc::malformed_jws, why, "compact JWS must have exactly three parts");
+    return fail(errc::malformed_jws, "compact JWS must have exactly three parts");
   }
   const auto header_b64 = compact.substr(0, dot1);
   const auto payload_b64 = compact.substr(dot1 + 1, dot2 - dot1 - 1);
   const auto signature_b64 = compact.substr(dot2 + 1);
   if (header_b64.empty() || signature_b64.empty()) {
-    return fail(errc::malformed_jws, why, "empty protected header or signature");
+    return fail(errc::malformed_jws, "empty protected header or signature");
   }
 
   auto header_bytes = base64url_decode(header_b64);
-  if (!header_bytes) return fail(errc::bad_encoding, why, "protected header is not base64url");
+  if (!header_bytes) return fail(errc::bad_encoding, "protected header is not base64url");
   auto payload = base64url_decode(payload_b64);
-  if (!payload) return fail(errc::bad_encoding, why, "payload is not base64url");
+  if (!payload) return fail(errc::bad_encoding, "payload is not base64url");
   auto signature = base64url_decode(signature_b64);
-  if (!signature) return fail(errc::bad_encoding, why, "signature is not base64url");
+  if (!signature) return fail(errc::bad_encoding, "signature is not base64url");
 
-  std::string json_why;
-  auto header = parse_ijson(as_chars(*header_bytes), &json_why);
-  if (!header) return fail(errc::malformed_json, why, "protected header: " + json_why);
+  auto header = parse_ijson(as_chars(*header_bytes));
+  if (!header) return header.error().with_reason("protected header");
   if (!header->is_object()) {
-    return fail(errc::malformed_jws, why, "protected header is not a JSON object");
+    return fail(errc::malformed_jws, "protected header is not a JSON object");
   }
   auto& members = header->get_object();
 
   const auto* alg = members.if_contains("alg");
   if (!alg || !alg->is_string()) {
-    return fail(errc::malformed_jws, why, "protected header needs a string \"alg\"");
+    return fail(errc::malformed_jws, "protected header needs a string \"alg\"");
   }
   const auto* kid = members.if_contains("kid");
   if (kid && !kid->is_string()) {
-    return fail(errc::malformed_jws, why, "protected header \"kid\" is not a string");
+    return fail(errc::malformed_jws, "protected header \"kid\" is not a string");
   }
   // RFC 7515 §4.1.11: a recipient must refuse extensions it does not
   // understand; Vellum implements none. RFC 7797 "b64" changes what is
   // signed, so it is refused even without "crit".
   if (members.contains("crit")) {
-    return fail(errc::malformed_jws, why, "\"crit\" header extensions are not supported");
+    return fail(errc::malformed_jws, "\"crit\" header extensions are not supported");
   }
   if (members.contains("b64")) {
-    return fail(errc::malformed_jws, why, "\"b64\" (RFC 7797) is not supported");
+    return fail(errc::malformed_jws, "\"b64\" (RFC 7797) is not supported");
   }
 
   jws token;

@@ -36,7 +36,7 @@ struct jws {
 // the protected header is an I-JSON object with string "alg"; "kid" if present
 // is a string; a "crit" header is refused (Vellum implements no extension).
 // Does not check the signature. Errors: malformed_jws, malformed_json, bad_encoding.
-[[nodiscard]] result<jws> jws_parse(std::string_view compact, std::string* why = nullptr);
+[[nodiscard]] result<jws> jws_parse(std::string_view compact);
 
 // Checks that `alg` fits the key type (EdDSA ↔ Ed25519, ES256 ↔ P-256; else
 // algorithm_mismatch), then the signature over signing_input (bad_signature).

@@ -534,69 +534,7 @@ result<bytes> private_key::sign(byte_view msg) const {
 }
 
 // ---------------------------------------------------------------------------
-// Files
-
-result<std::string> read_file(const std::string& path) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return make_error_code(errc::io_error);
-  std::string out;
-  std::array<char, 8192> buf{};
-  for (;;) {
-    const ssize_t n = ::read(fd, buf.data(), buf.size());
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      ::close(fd);
-      return make_error_code(errc::io_error);
-    }
-    if (n == 0) break;
-    out.append(buf.data(), static_cast<std::size_t>(n));
-  }
-  ::close(fd);
-  return out;
-}
-
-namespace {
-
-bool write_all(int fd, std::string_view data) {
-  while (!data.empty()) {
-    const ssize_t n = ::write(fd, data.data(), data.size());
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return false;
-    data.remove_prefix(static_cast<std::size_t>(n));
-  }
-  return true;
-}
-
-bool fsync_directory(const std::string& dir) {
-  const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) return false;
-  const bool ok = ::fsync(fd) == 0;
-  ::close(fd);
-  return ok;
-}
-
-}  // namespace
-
-result<void> write_file_atomic(const std::string& path, std::string_view data, unsigned mode) {
-  const std::filesystem::path target(path);
-  // (Built from a path, not assigned from a literal: GCC 12's -Wrestrict
-  // misfires on `dir = "."` at -O3.)
-  const std::string dir = target.has_parent_path() ? target.parent_path().string() : std::string(1, '.');
-  // mkstemp creates the file with mode 0600, so a private key is never
-  // readable by others, not even while it is being written.
-  std::string temp = path + ".tmp.XXXXXX";
-  const int fd = ::mkstemp(temp.data());
-  if (fd < 0) return make_error_code(errc::io_error);
-  const bool written = write_all(fd, data) && ::fsync(fd) == 0 &&
-                       ::fchmod(fd, static_cast<mode_t>(mode)) == 0;
-  const bool closed = ::close(fd) == 0;
-  if (!written || !closed || ::rename(temp.c_str(), path.c_str()) != 0) {
-    ::unlink(temp.c_str());
-    return make_error_code(errc::io_error);
-  }
-  if (!fsync_directory(dir)) return make_error_code(errc::io_error);
-  return {};
-}
+// Secrets
 
 bool equal_constant_time(byte_view a, byte_view b) {
   if (a.size() != b.size()) return false;  // lengths are not secret

@@ -78,11 +78,6 @@ class private_key {
   crypto::public_key public_;
 };
 
-// Reads a whole file / writes a file atomically (temp file + rename) with the
-// given mode. Used for key files (0600 for private keys).
-[[nodiscard]] result<std::string> read_file(const std::string& path);
-[[nodiscard]] result<void> write_file_atomic(const std::string& path, std::string_view data,
-                                             unsigned mode);
 
 // Constant-time comparison of two equally long secrets.
 bool equal_constant_time(byte_view a, byte_view b);

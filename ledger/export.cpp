@@ -20,9 +20,8 @@ namespace {
 constexpr std::size_t page_size = 256;               // events read per ledger call
 constexpr std::size_t flush_bytes = std::size_t{64} << 10;  // sink chunk size
 
-result<void> invalid(std::string* why, std::string text) {
-  if (why) *why = std::move(text);
-  return make_error_code(errc::invalid_argument);
+result<void> invalid(std::string text) {
+  return status(errc::invalid_argument, std::move(text));
 }
 
 // The selection resolved against the anchored tree of size n: which leaves
@@ -139,32 +138,32 @@ std::string b64(byte_view b) { return crypto::base64_encode(b); }
 
 }  // namespace
 
-result<void> validate_export(const export_request& req, std::string* why) {
+result<void> validate_export(const export_request& req) {
   const auto& s = req.selection;
   const int kinds = (s.stream ? 1 : 0) + (s.prefix ? 1 : 0) + (s.from_seq || s.to_seq ? 1 : 0) +
                     (s.from_time_us || s.to_time_us ? 1 : 0);
   if (kinds != 1)
-    return invalid(why, "give exactly one of: stream; prefix; from_seq and to_seq; from_time and to_time");
+    return invalid("give exactly one of: stream; prefix; from_seq and to_seq; from_time and to_time");
   if ((s.stream && s.stream->empty()) || (s.prefix && s.prefix->empty()))
-    return invalid(why, "stream and prefix must not be empty");
-  if (s.from_seq.has_value() != s.to_seq.has_value()) return invalid(why, "give both from_seq and to_seq");
-  if (s.from_time_us.has_value() != s.to_time_us.has_value()) return invalid(why, "give both from_time and to_time");
-  if (s.from_seq && *s.from_seq > *s.to_seq) return invalid(why, "from_seq is after to_seq");
-  if (s.from_time_us && *s.from_time_us > *s.to_time_us) return invalid(why, "from_time is after to_time");
+    return invalid("stream and prefix must not be empty");
+  if (s.from_seq.has_value() != s.to_seq.has_value()) return invalid("give both from_seq and to_seq");
+  if (s.from_time_us.has_value() != s.to_time_us.has_value()) return invalid("give both from_time and to_time");
+  if (s.from_seq && *s.from_seq > *s.to_seq) return invalid("from_seq is after to_seq");
+  if (s.from_time_us && *s.from_time_us > *s.to_time_us) return invalid("from_time is after to_time");
   // The bundle writes times in RFC 3339 with six digits, up to year 9999.
   constexpr std::uint64_t max_time_us = 253402300799999999;
-  if (s.to_time_us && *s.to_time_us > max_time_us) return invalid(why, "to_time is beyond the year 9999");
+  if (s.to_time_us && *s.to_time_us > max_time_us) return invalid("to_time is beyond the year 9999");
   return {};
 }
 
-result<export_summary> write_export(const ledger& l, const export_request& req, const export_sink& sink,
-                                    std::string* why) {
-  if (auto v = validate_export(req, why); !v) return v.error();
+result<export_summary> write_export(const ledger& l, const export_request& req,
+                                    const export_sink& sink) {
+  if (auto v = validate_export(req); !v) return v.error();
   auto cp = l.latest_checkpoint();
   if (!cp) return cp.error();
   const std::uint64_t n = cp->body.size;
   if (req.since_size && *req.since_size > n)
-    return invalid(why, "since_size " + std::to_string(*req.since_size) + " is beyond the tree size " +
+    return invalid("since_size " + std::to_string(*req.since_size) + " is beyond the tree size " +
                             std::to_string(n)).error();
   auto p = make_plan(l, req.selection, n);
   if (!p) return p.error();
@@ -180,10 +179,10 @@ result<export_summary> write_export(const ledger& l, const export_request& req, 
   std::map<std::string, std::string> keys;
   for (const auto& kid : kids) {
     auto text = req.key_pem ? req.key_pem(kid) : std::nullopt;
-    if (!text) return invalid(why, "no public key for the submitter key id \"" + kid + "\"").error();
+    if (!text) return invalid("no public key for the submitter key id \"" + kid + "\"").error();
     auto key = !text->empty() && text->front() == '{' ? crypto::public_key::from_jwk_text(*text)
                                                       : crypto::public_key::from_pem(*text);
-    if (!key) return invalid(why, "the public key of \"" + kid + "\" does not parse").error();
+    if (!key) return invalid("the public key of \"" + kid + "\" does not parse").error();
     keys.emplace(kid, key->to_pem());
   }
 

@@ -8,6 +8,7 @@
 // covered by the fewest aligned complete subtrees, read from the ledger's
 // stored nodes (at most 2·64 per run).
 
+#include "base/sink.hpp"
 #include "ledger/ledger.hpp"
 
 #include <cstdint>
@@ -58,7 +59,7 @@ struct export_request {
 
 // Receives the bundle in chunks of up to ~64 KiB, in order. Returning false
 // (the client went away) stops the export.
-using export_sink = std::function<bool(std::string_view chunk)>;
+using export_sink = byte_sink;
 
 struct export_summary {
   std::uint64_t tree_size = 0;  // N of the anchoring checkpoint
@@ -71,8 +72,8 @@ struct export_summary {
 
 // Checks a request before anything is written, so an HTTP handler can answer
 // 400: exactly one kind of selection, a non-empty stream/prefix, from <= to
-// for ranges. Errors: invalid_argument (with a reason in `why` if given).
-[[nodiscard]] result<void> validate_export(const export_request& req, std::string* why = nullptr);
+// for ranges. Errors: invalid_argument, with the reason.
+[[nodiscard]] result<void> validate_export(const export_request& req);
 
 // Writes the bundle of `req` to `sink`, anchored to l.latest_checkpoint() as
 // read at the start (a snapshot: events appended meanwhile are not included).
@@ -82,7 +83,7 @@ struct export_summary {
 //
 // Errors: invalid_argument (validate_export; since_size beyond the tree
 // size; a kid key_pem does not know or whose key does not parse, named in
-// `why`), boost::system::errc::operation_canceled (the sink returned false),
+// the reason), boost::system::errc::operation_canceled (the sink returned false),
 // and the ledger's read errors (io_error, corrupt). invalid_argument always
 // comes before the first call of the sink, so an HTTP handler that sends
 // its status line with the first chunk can still answer 400. After a later
@@ -93,6 +94,6 @@ struct export_summary {
 // stream, prefix, from_seq, to_seq, from_time and to_time (RFC 3339, see
 // crypto::parse_rfc3339_us), since_size.
 [[nodiscard]] result<export_summary> write_export(const ledger& l, const export_request& req,
-                                                  const export_sink& sink, std::string* why = nullptr);
+                                                  const export_sink& sink);
 
 }  // namespace vellum::ledger

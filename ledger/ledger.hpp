@@ -109,7 +109,7 @@ struct receipt {
 [[nodiscard]] result<receipt> receipt_from_json(const boost::json::object& o);
 
 struct append_outcome {
-  boost::system::error_code error;  // empty on success
+  status error;  // success unless failed
   bool duplicate = false;           // idempotent repeat: receipt is the original's event
   // revision_conflict: the stream's current revision (nullopt if no stream).
   std::optional<std::uint64_t> current_revision;
@@ -150,10 +150,9 @@ class ledger {
   // Opens or creates the data directory. Creates the log key on first open
   // (or loads options.key_file). The origin is stored at creation; opening
   // with a different non-default origin fails with invalid_argument.
-  // Throws nothing; errors: io_error, key_error, corrupt, invalid_argument.
-  // If `why` is given it receives a human-readable reason on failure.
-  [[nodiscard]] static result<std::unique_ptr<ledger>> open(const options& opts,
-                                                            std::string* why = nullptr);
+  // Throws nothing; errors: io_error, key_error, corrupt, invalid_argument,
+  // each with a reason that names what is wrong (both origins, the key file…).
+  [[nodiscard]] static result<std::unique_ptr<ledger>> open(const options& opts);
   virtual ~ledger() = default;
 
   virtual const std::string& origin() const = 0;

@@ -28,28 +28,31 @@ const boost::system::error_category& lmdb_category() noexcept {
   return *instance;
 }
 
-bool is_map_full(const boost::system::error_code& ec) noexcept {
+bool is_map_full(const status& ec) noexcept {
   return ec.category() == lmdb_category() && ec.value() == MDB_MAP_FULL;
 }
 
-boost::system::error_code to_ledger_error(const boost::system::error_code& ec) noexcept {
+status to_ledger_error(const status& ec) {
   if (!ec || ec.category() != lmdb_category()) return ec;
+  const auto keep = [&](errc e) {
+    return status(e, ec.reason().empty() ? "LMDB: " + ec.code().message() : ec.reason());
+  };
   switch (ec.value()) {
     case ENOSPC:
     case EDQUOT:
     case MDB_MAP_FULL:  // only escapes when the map cannot grow any further
-      return errc::storage_full;
+      return keep(errc::storage_full);
     case MDB_CORRUPTED:
     case MDB_PAGE_NOTFOUND:
     case MDB_INVALID:
     case MDB_VERSION_MISMATCH:
     case MDB_INCOMPATIBLE:
     case MDB_BAD_VALSIZE:
-      return errc::corrupt;
+      return keep(errc::corrupt);
     case MDB_NOTFOUND:
-      return errc::not_found;
+      return keep(errc::not_found);
     default:
-      return errc::io_error;
+      return keep(errc::io_error);
   }
 }
 

@@ -27,10 +27,11 @@ const boost::system::error_category& lmdb_category() noexcept;
 inline boost::system::error_code make_error(int rc) noexcept { return {rc, lmdb_category()}; }
 
 // True for MDB_MAP_FULL: the caller grows the map and retries.
-bool is_map_full(const boost::system::error_code& ec) noexcept;
+bool is_map_full(const status& ec) noexcept;
 // LMDB/errno code → ledger errc: ENOSPC/EDQUOT → storage_full; corruption
 // codes → corrupt; everything else → io_error. Other categories pass through.
-boost::system::error_code to_ledger_error(const boost::system::error_code& ec) noexcept;
+// The reason says what LMDB reported (kept if the error already has one).
+status to_ledger_error(const status& ec);
 
 inline MDB_val to_val(byte_view b) noexcept {
   return {b.size(), const_cast<std::uint8_t*>(b.data())};

@@ -8,6 +8,7 @@
 // transaction of the process is active. Read transactions are pooled
 // (mdb_txn_reset / mdb_txn_renew) so proofs stay cheap.
 
+#include "base/file.hpp"
 #include "ledger/ledger.hpp"
 #include "ledger/lmdb.hpp"
 #include "ledger/schema.hpp"
@@ -493,7 +494,7 @@ class ledger_impl final : public ledger {
 
   // Opens the databases, checks or creates meta, the log key and the first
   // checkpoint. `why` receives the reason for a failure.
-  boost::system::error_code init(const options& opts, std::string& why);
+  status init(const options& opts, std::string& why);
 
   const std::string& origin() const override { return origin_; }
   std::string verifier_key() const override { return vkey_; }
@@ -543,20 +544,20 @@ class ledger_impl final : public ledger {
   // Runs `attempt` (which begins and commits its own write transaction)
   // until it does not fail with MDB_MAP_FULL, doubling the map each time.
   template <class F>
-  boost::system::error_code with_map_growth(F&& attempt);
-  boost::system::error_code grow_map();
+  status with_map_growth(F&& attempt);
+  status grow_map();
   // The ledger error for a failed write transaction (storage_full when the
   // file system is out of space, whatever code LMDB chose).
-  boost::system::error_code write_failure(const boost::system::error_code& ec) const;
-  boost::system::error_code init_txn(const options& opts, std::string& why);
-  boost::system::error_code prepare_into(batch_impl& b, std::span<const statement> batch);
-  boost::system::error_code write_batch(batch_impl& b);
+  status write_failure(const status& ec) const;
+  status init_txn(const options& opts, std::string& why);
+  status prepare_into(batch_impl& b, std::span<const statement> batch);
+  status write_batch(batch_impl& b);
   // Puts recent_'s entries of seqs [from, to) into event_ids, stream_index
   // and streams.
-  boost::system::error_code write_index_merge(const lmdb::txn& t, std::uint64_t from,
+  status write_index_merge(const lmdb::txn& t, std::uint64_t from,
                                               std::uint64_t to);
   // Fills recent_ from the records of seqs [from, to) (at open).
-  boost::system::error_code load_recent(const lmdb::txn& t, std::uint64_t from, std::uint64_t to);
+  status load_recent(const lmdb::txn& t, std::uint64_t from, std::uint64_t to);
   void advance_turn();  // under write_mu_
   result<std::string> sign_checkpoint(std::uint64_t size, const hash& root) const;
 
@@ -580,7 +581,7 @@ class ledger_impl final : public ledger {
   std::uint64_t next_commit_ = 0;                       // guarded by write_mu_
   std::set<std::uint64_t> abandoned_;                   // guarded by write_mu_
   std::optional<std::uint64_t> poisoned_generation_;    // guarded by write_mu_
-  boost::system::error_code poison_;                    // guarded by write_mu_
+  status poison_;                    // guarded by write_mu_
   std::atomic<std::uint64_t> size_{0};
   std::atomic<std::uint64_t> indexed_{0};  // meta "indexed" as last committed
   store::upper_node_cache upper_;
@@ -619,15 +620,15 @@ result<index_read> ledger_impl::begin_index_read() const {
 }
 
 template <class F>
-boost::system::error_code ledger_impl::with_map_growth(F&& attempt) {
+status ledger_impl::with_map_growth(F&& attempt) {
   for (int tries = 0;; ++tries) {
-    boost::system::error_code ec = attempt();
+    status ec = attempt();
     if (!lmdb::is_map_full(ec) || tries >= 40) return ec;
     if (auto g = grow_map(); g) return g;
   }
 }
 
-boost::system::error_code ledger_impl::grow_map() {
+status ledger_impl::grow_map() {
   std::unique_lock lock(map_mu_);  // waits for every reader to finish
   pool_.clear();
   const std::size_t current = env_.map_size();
@@ -648,11 +649,11 @@ result<std::string> ledger_impl::sign_checkpoint(std::uint64_t size, const hash&
 // ---------------------------------------------------------------------------
 // Opening
 
-boost::system::error_code ledger_impl::init(const options& opts, std::string& why) {
+status ledger_impl::init(const options& opts, std::string& why) {
   return with_map_growth([&] { return init_txn(opts, why); });
 }
 
-boost::system::error_code ledger_impl::init_txn(const options& opts, std::string& why) {
+status ledger_impl::init_txn(const options& opts, std::string& why) {
   auto t = lmdb::txn::begin(env_.get(), 0);
   if (!t) return t.error();
   const lmdb::txn& txn = *t;
@@ -704,7 +705,7 @@ boost::system::error_code ledger_impl::init_txn(const options& opts, std::string
   std::error_code fs_ec;
   std::optional<crypto::private_key> key;
   if (std::filesystem::exists(key_path, fs_ec)) {
-    auto pem = crypto::read_file(key_path);
+    auto pem = vellum::read_file(key_path);
     if (!pem) {
       why = "cannot read log key " + key_path;
       return errc::key_error;
@@ -727,7 +728,7 @@ boost::system::error_code ledger_impl::init_txn(const options& opts, std::string
       why = "cannot generate the log key";
       return errc::key_error;
     }
-    if (auto w = crypto::write_file_atomic(key_path, k->to_pem(), 0600); !w) {
+    if (auto w = vellum::write_file_atomic(key_path, k->to_pem(), 0600); !w) {
       why = "cannot write log key " + key_path;
       return errc::io_error;
     }
@@ -804,7 +805,7 @@ boost::system::error_code ledger_impl::init_txn(const options& opts, std::string
   return {};
 }
 
-boost::system::error_code ledger_impl::load_recent(const lmdb::txn& t, std::uint64_t from,
+status ledger_impl::load_recent(const lmdb::txn& t, std::uint64_t from,
                                                    std::uint64_t to) {
   recent_.clear(from);
   if (from == to) return {};
@@ -812,7 +813,7 @@ boost::system::error_code ledger_impl::load_recent(const lmdb::txn& t, std::uint
   if (!c) return c.error();
   std::uint64_t seq = from;
   std::vector<crypto::event_record> records;  // in chunks: add() takes one lock each
-  auto add = [&]() -> boost::system::error_code {
+  auto add = [&]() -> status {
     std::vector<store::recent_index::entry> entries;
     entries.reserve(records.size());
     for (std::size_t i = 0; i < records.size(); ++i) {
@@ -843,11 +844,10 @@ boost::system::error_code ledger_impl::load_recent(const lmdb::txn& t, std::uint
 
 }  // namespace
 
-result<std::unique_ptr<ledger>> ledger::open(const options& opts, std::string* why) {
+result<std::unique_ptr<ledger>> ledger::open(const options& opts) {
   std::string reason;
-  auto fail = [&](boost::system::error_code ec) -> result<std::unique_ptr<ledger>> {
-    if (why) *why = reason.empty() ? ec.message() : reason;
-    return ec;
+  auto fail = [&](const status& ec) -> result<std::unique_ptr<ledger>> {
+    return reason.empty() ? ec : status(ec.code(), reason);
   };
   if (opts.data_dir.empty()) {
     reason = "no data directory given";
@@ -925,7 +925,7 @@ class batch_impl final : public prepared_batch {
 
   std::uint64_t number = 0;
   std::uint64_t generation = 0;
-  boost::system::error_code error;  // preparing failed: every outcome gets it
+  status error;  // preparing failed: every outcome gets it
   std::uint64_t first = 0;          // seq of the first fresh event
   std::uint64_t end = 0;            // tree size once committed
   std::uint64_t last_recorded = 0;
@@ -958,7 +958,7 @@ std::unique_ptr<prepared_batch> ledger_impl::prepare(std::span<const statement> 
   return b;
 }
 
-boost::system::error_code ledger_impl::prepare_into(batch_impl& b,
+status ledger_impl::prepare_into(batch_impl& b,
                                                     std::span<const statement> batch) {
   b.out.assign(batch.size(), append_outcome{});
   // The committed size first, then the snapshot: it sees at least that much.
@@ -1145,7 +1145,7 @@ std::vector<append_outcome> ledger_impl::commit(std::unique_ptr<prepared_batch> 
   std::unique_lock lock(write_mu_);
   turn_.wait(lock, [&] { return next_commit_ == b->number; });
   b->committed = true;
-  boost::system::error_code ec = b->error;
+  status ec = b->error;
   if (!ec && poisoned_generation_ && *poisoned_generation_ == b->generation) ec = poison_;
   if (!ec) {
     ec = with_map_growth([&] { return write_batch(*b); });
@@ -1188,7 +1188,7 @@ void ledger_impl::abandon(std::uint64_t number, std::uint64_t generation) noexce
 
 void abandon(ledger_impl& l, batch_impl& b) noexcept { l.abandon(b.number, b.generation); }
 
-boost::system::error_code ledger_impl::write_batch(batch_impl& b) {
+status ledger_impl::write_batch(batch_impl& b) {
   auto t = lmdb::txn::begin(env_.get(), 0);
   if (!t) return t.error();
   const lmdb::txn& txn = *t;
@@ -1301,7 +1301,7 @@ boost::system::error_code ledger_impl::write_batch(batch_impl& b) {
   return {};
 }
 
-boost::system::error_code ledger_impl::write_index_merge(const lmdb::txn& t,
+status ledger_impl::write_index_merge(const lmdb::txn& t,
                                                          std::uint64_t from, std::uint64_t to) {
   for (const auto& [id, seq] : recent_.id_runs(from, to)) {
     auto p = t.put(dbs_[db::event_ids], id, schema::encode_u64(seq), MDB_NOOVERWRITE);
@@ -1329,7 +1329,7 @@ result<std::uint64_t> ledger_impl::merge_index(std::uint64_t at_least) {
   // committed batches, and a later batch reads "indexed" afresh.
   std::lock_guard lock(write_mu_);
   std::uint64_t merged = 0, from = 0;
-  auto ec = with_map_growth([&]() -> boost::system::error_code {
+  auto ec = with_map_growth([&]() -> status {
     merged = 0;
     auto t = lmdb::txn::begin(env_.get(), 0);
     if (!t) return t.error();
@@ -1357,7 +1357,7 @@ std::vector<append_outcome> ledger_impl::append(std::span<const statement> batch
   return commit(prepare(batch));
 }
 
-boost::system::error_code ledger_impl::write_failure(const boost::system::error_code& ec) const {
+status ledger_impl::write_failure(const status& ec) const {
   auto mapped = lmdb::to_ledger_error(ec);
   if (mapped != errc::io_error) return mapped;
   // LMDB reports a short write as EIO, and a filling disk often ends in one:

@@ -170,7 +170,7 @@ response method_not_allowed(std::string_view allow) {
   return r;
 }
 
-response ledger_error(const boost::system::error_code& ec, std::string message = {}) {
+response ledger_error(const status& ec, std::string message = {}) {
   return error_response(ec, std::move(message));
 }
 
@@ -330,8 +330,8 @@ std::variant<ledger::export_request, response> api::open_export(const request& r
     if (const auto* s = c->find_submitter(kid)) return s->key.to_pem();
     return std::nullopt;
   };
-  std::string why;
-  if (!ledger::validate_export(out, &why)) return fail(error_response(errc::bad_request, why));
+  if (auto v = ledger::validate_export(out); !v)
+    return fail(error_response(errc::bad_request, v.error().message()));
   return out;
 }
 

@@ -118,7 +118,7 @@ boost::json::object event_json(const ledger::stored_event& e);
 
 // An error response with the JSON error body (status from classify()).
 response error_response(const api_error& e);
-inline response error_response(boost::system::error_code code, std::string message = {}) {
+inline response error_response(status code, std::string message = {}) {
   return error_response(api_error{code, std::move(message), {}});
 }
 

@@ -1,5 +1,6 @@
 // vellumd configuration loading (see config.hpp and docs/configuration.md).
 
+#include "base/file.hpp"
 #include "server/config.hpp"
 
 #include "crypto/encoding.hpp"
@@ -170,9 +171,8 @@ void parse_credentials(const json::object& root, credentials& c) {
 }
 
 json::object parse_root(std::string_view text) {
-  std::string why;
-  auto v = crypto::parse_ijson(text, &why);
-  if (!v) fail("(file)", "not valid JSON: " + why);
+  auto v = crypto::parse_ijson(text);
+  if (!v) fail("(file)", "not valid JSON: " + v.error().message());
   if (!v->is_object()) fail("(file)", "must be a JSON object");
   return std::move(v->get_object());
 }
@@ -361,7 +361,7 @@ config load_config(const cli_options& cli) {
   config cfg;
   if (cli.config_file) {
     cfg.config_file = *cli.config_file;
-    auto text = crypto::read_file(*cli.config_file);
+    auto text = vellum::read_file(*cli.config_file);
     if (!text) throw config_error("--config " + *cli.config_file + ": cannot be read");
     apply_config_json(*text, cfg);
   }
@@ -391,7 +391,7 @@ bool setup_demo_mode(config& cfg) {
   auto pub_path = (fs::path(cfg.data_dir) / "demo-submitter.pub.pem").string();
   std::optional<crypto::private_key> key;
   if (fs::exists(priv_path)) {
-    auto text = crypto::read_file(priv_path);
+    auto text = vellum::read_file(priv_path);
     if (!text) throw config_error(priv_path + ": cannot be read");
     auto k = crypto::private_key::from_pem(*text);
     if (!k) throw config_error(priv_path + ": not a private key: " + k.error().message());
@@ -399,11 +399,11 @@ bool setup_demo_mode(config& cfg) {
   } else {
     auto k = crypto::private_key::generate(crypto::key_type::ed25519);
     if (!k) throw config_error("demo key: generation failed: " + k.error().message());
-    if (!crypto::write_file_atomic(priv_path, k->to_pem(), 0600))
+    if (!vellum::write_file_atomic(priv_path, k->to_pem(), 0600))
       throw config_error(priv_path + ": cannot be written");
     key = *k;
   }
-  if (!fs::exists(pub_path) && !crypto::write_file_atomic(pub_path, key->public_key().to_pem(), 0644))
+  if (!fs::exists(pub_path) && !vellum::write_file_atomic(pub_path, key->public_key().to_pem(), 0644))
     throw config_error(pub_path + ": cannot be written");
   auto c = std::make_shared<credentials>(*cfg.creds);
   c->submitters.emplace_back("demo", key->public_key(), std::vector<std::string>{""});

@@ -106,7 +106,8 @@ const boost::system::error_category& server_category() noexcept {
   return instance;
 }
 
-http_error_kind classify(const boost::system::error_code& ec) noexcept {
+http_error_kind classify(const status& s) noexcept {
+  const auto& ec = s.code();
   if (ec.category() == server_category()) return classify_server(static_cast<errc>(ec.value()));
   if (ec.category() == crypto::crypto_category())
     return classify_crypto(static_cast<crypto::errc>(ec.value()));

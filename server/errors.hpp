@@ -47,12 +47,12 @@ struct http_error_kind {
 
 // Maps any Vellum error code to its HTTP status and stable code string.
 // Unknown codes map to 500 "internal".
-http_error_kind classify(const boost::system::error_code& ec) noexcept;
+http_error_kind classify(const status& s) noexcept;
 
 // An error as an API answer: {"error":{"code":..., "message":..., ...extra}}.
 struct api_error {
-  boost::system::error_code code;
-  std::string message;         // human-readable; empty: the code's message
+  status code;                 // the code and, if known, the reason
+  std::string message;         // human-readable; empty: code.message()
   boost::json::object extra;   // e.g. {"current_revision": 3}
 };
 

@@ -7,6 +7,7 @@
 // kept-alive connection, read timeout for the first request, the rest of a
 // request and the TLS handshake); every parser has a header and a body limit.
 
+#include "base/file.hpp"
 #include "server/http.hpp"
 
 #include "crypto/leaf_entry.hpp"
@@ -595,18 +596,17 @@ class session final : public session_handle, public std::enable_shared_from_this
         wake();
         return true;
       };
-      std::string why;
-      auto written = ledger::write_export(*srv.led, req, sink, &why);
+      auto written = ledger::write_export(*srv.led, req, sink);
       {
         std::lock_guard lock(pipe->m);
         if (!written && !pipe->started) {
           const bool bad_request = written.error() == ledger::errc::invalid_argument;
-          auto r = bad_request ? error_response(errc::bad_request, why)
+          auto r = bad_request ? error_response(errc::bad_request, written.error().message())
                                : error_response(written.error(), "export failed: " + written.error().message());
           r.route = "GET /v1/export";
           pipe->error = std::move(r);
         } else if (!written && written.error() != boost::system::errc::operation_canceled) {
-          log_message("error", "export failed after it started: " + written.error().message() + " " + why);
+          log_message("error", "export failed after it started: " + written.error().message());
         }
         pipe->done = true;
       }
@@ -848,7 +848,7 @@ bool http_server::tls() const { return impl_->tls_ctx.has_value(); }
 std::string http_server::reload_credentials() {
   auto& c = impl_->cfg;
   if (c.config_file.empty()) return "no configuration file to reload";
-  auto text = crypto::read_file(c.config_file);
+  auto text = vellum::read_file(c.config_file);
   if (!text) return c.config_file + ": cannot be read";
   try {
     auto fresh = credentials_from_json(*text);

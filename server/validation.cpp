@@ -14,7 +14,7 @@ namespace {
 
 namespace json = boost::json;
 
-validation_result failure(boost::system::error_code code, std::string message) {
+validation_result failure(status code, std::string message) {
   validation_result r;
   r.error = api_error{code, std::move(message), {}};
   return r;
@@ -56,9 +56,8 @@ bool is_valid_stream(std::string_view s) {
 }
 
 validation_result validate_payload(std::string_view payload) {
-  std::string why;
-  auto parsed = crypto::parse_ijson(payload, &why);
-  if (!parsed) return failure(crypto::errc::malformed_json, "payload is not I-JSON: " + why);
+  auto parsed = crypto::parse_ijson(payload);
+  if (!parsed) return failure(parsed.error(), "payload is not I-JSON: " + parsed.error().message());
   if (!parsed->is_object()) return invalid("payload must be a JSON object");
   const auto& o = parsed->get_object();
 
@@ -152,12 +151,11 @@ validation_result validate_payload(std::string_view payload) {
 
 validation_result validate_statement(std::string_view compact, const credentials& creds,
                                      std::uint64_t now_us) {
-  std::string why;
-  auto token = crypto::jws_parse(compact, &why);
+  auto token = crypto::jws_parse(compact);
   if (!token) {
-    auto code = token.error();
-    if (code == crypto::errc::bad_encoding) code = crypto::errc::malformed_jws;
-    return failure(code, "JWS: " + (why.empty() ? code.message() : why));
+    status code = token.error();
+    if (code == crypto::errc::bad_encoding) code = status(crypto::errc::malformed_jws, code.reason());
+    return failure(code, "JWS: " + code.message());
   }
   if (token->kid.empty()) return failure(crypto::errc::malformed_jws, "JWS: protected header has no \"kid\"");
   const auto* sub = creds.find_submitter(token->kid);

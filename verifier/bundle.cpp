@@ -210,15 +210,14 @@ checked_event check_event(const pending_event& p, const key_map& keys) {
   out.record = std::move(*rec);
   const auto& r = *out.record;
 
-  std::string why;
-  auto token = crypto::jws_parse(r.jws, &why);
+  auto token = crypto::jws_parse(r.jws);
   if (!token) {
     fail(static_cast<errc>(token.error().value()), "the record's JWS is malformed: " +
-                                                       (why.empty() ? token.error().message() : why));
+                                                       token.error().message());
     return out;
   }
   // What the event says, for the report, whether or not its signature holds.
-  auto payload = crypto::parse_ijson(crypto::as_chars(token->payload), &why);
+  auto payload = crypto::parse_ijson(crypto::as_chars(token->payload));
   if (!payload || !payload->is_object()) {
     fail(errc::malformed_json, "the JWS payload is not an I-JSON object");
   } else {
@@ -478,9 +477,8 @@ class bundle_checker {
   // -- lines ------------------------------------------------------------------
 
   void handle_line(const std::string& line) {
-    std::string why;
-    auto parsed = crypto::parse_ijson(line, &why);
-    if (!parsed) return fatal(errc::malformed_json, "not I-JSON: " + why);
+    auto parsed = crypto::parse_ijson(line);
+    if (!parsed) return fatal(errc::malformed_json, "not I-JSON: " + parsed.error().message());
     if (!parsed->is_object()) return fatal(errc::malformed_json, "not a JSON object");
     // Every byte is significant: the line must be exactly the canonical
     // serialisation of what it parses to (member order as written).

@@ -5,6 +5,7 @@
 // Exit status: 0 everything verified; 1 something does not verify;
 // 2 the input could not be read or the command line is wrong.
 
+#include "base/file.hpp"
 #include "crypto/encoding.hpp"
 #include "crypto/keys.hpp"
 #include "crypto/merkle.hpp"
@@ -62,7 +63,7 @@ std::string read_input(const std::string& path) {
     std::string data((std::istreambuf_iterator<char>(std::cin)), std::istreambuf_iterator<char>());
     return data;
   }
-  auto text = crypto::read_file(path);
+  auto text = vellum::read_file(path);
   if (!text) throw cli_error{"cannot read " + path + ": " + text.error().message()};
   return *text;
 }
@@ -274,7 +275,7 @@ int cmd_inclusion(int argc, char** argv) {
   const auto proof = hash_list("proof", proof_s);
   boost::json::object o{{"leaf_index", index}, {"tree_size", size}, {"root", b64(root)}};
   if (auto v = crypto::verify_inclusion(index, size, leaf, proof, root); !v)
-    return fail_report(json, {v.error(), v.error().message()},
+    return fail_report(json, {v.error().code(), v.error().message()},
                        "inclusion of leaf " + std::to_string(index) + " in tree size " + std::to_string(size));
   return report(json, true, std::move(o),
                 "inclusion verified: leaf " + std::to_string(index) + " is in the tree of size " +
@@ -312,7 +313,7 @@ int cmd_consistency(int argc, char** argv) {
   const auto proof = hash_list("proof", proof_s);
   boost::json::object o{{"size1", size1}, {"size2", size2}, {"root1", b64(root1)}, {"root2", b64(root2)}};
   if (auto v = crypto::verify_consistency(size1, size2, root1, root2, proof); !v)
-    return fail_report(json, {v.error(), v.error().message()},
+    return fail_report(json, {v.error().code(), v.error().message()},
                        "consistency of tree sizes " + std::to_string(size1) + " and " + std::to_string(size2));
   return report(json, true, std::move(o),
                 "consistency verified: the tree of size " + std::to_string(size1) +
@@ -369,7 +370,7 @@ int cmd_bundle(int argc, char** argv) {
   if (!r.read_error.empty()) throw cli_error{file + ": " + r.read_error};
 
   if (!html_file.empty()) {
-    if (auto w = crypto::write_file_atomic(html_file, verifier::render_html(r), 0644); !w)
+    if (auto w = vellum::write_file_atomic(html_file, verifier::render_html(r), 0644); !w)
       throw cli_error{"cannot write " + html_file + ": " + w.error().message()};
   }
   if (json)

@@ -270,32 +270,6 @@ BOOST_AUTO_TEST_CASE(rejects_raw_ed25519_key_of_wrong_size) {
   expect_error(private_key::from_ed25519_seed(vellum::bytes(33, 1)), errc::malformed_key);
 }
 
-BOOST_AUTO_TEST_CASE(writes_files_atomically_with_the_given_mode) {
-  vellum::test::temp_dir dir;
-  const std::string path = dir.str() + "/log.key";
-  BOOST_TEST(write_file_atomic(path, "first", 0600).has_value());
-  BOOST_TEST(write_file_atomic(path, "second", 0600).has_value());
-  auto text = read_file(path);
-  BOOST_TEST_REQUIRE(text.has_value());
-  BOOST_TEST(*text == "second");
-  struct stat st {};
-  BOOST_TEST_REQUIRE(::stat(path.c_str(), &st) == 0);
-  BOOST_TEST((st.st_mode & 0777) == 0600u);
-  BOOST_TEST(write_file_atomic(dir.str() + "/pub.pem", "k", 0644).has_value());
-  BOOST_TEST_REQUIRE(::stat((dir.str() + "/pub.pem").c_str(), &st) == 0);
-  BOOST_TEST((st.st_mode & 0777) == 0644u);
-  // No temporary files are left behind.
-  std::size_t files = 0;
-  for ([[maybe_unused]] const auto& e : std::filesystem::directory_iterator(dir.path())) ++files;
-  BOOST_TEST(files == 2u);
-}
-
-BOOST_AUTO_TEST_CASE(reports_io_errors_for_missing_files_and_directories) {
-  vellum::test::temp_dir dir;
-  expect_error(read_file(dir.str() + "/missing"), errc::io_error);
-  expect_error(write_file_atomic(dir.str() + "/no/such/dir/file", "x", 0600), errc::io_error);
-}
-
 BOOST_AUTO_TEST_CASE(compares_in_constant_time_with_correct_results) {
   const vellum::bytes a{1, 2, 3}, b{1, 2, 3}, c{1, 2, 4}, d{1, 2};
   BOOST_TEST(equal_constant_time(a, b));

@@ -15,7 +15,7 @@ namespace {
 
 template <class T>
 boost::system::error_code error_of(const result<T>& r) {
-  return r.has_value() ? boost::system::error_code{} : r.error();
+  return r.has_value() ? boost::system::error_code{} : r.error().code();
 }
 
 boost::system::error_code code(errc e) { return make_error_code(e); }

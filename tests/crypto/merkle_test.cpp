@@ -194,7 +194,7 @@ boost::system::error_code code(errc e) { return make_error_code(e); }
 
 template <class T>
 boost::system::error_code error_of(const result<T>& r) {
-  return r.has_value() ? boost::system::error_code{} : r.error();
+  return r.has_value() ? boost::system::error_code{} : r.error().code();
 }
 
 // The error a wrong-but-well-formed inclusion claim must produce: the

@@ -20,7 +20,7 @@ tile entry_bundle(std::uint64_t index, std::uint32_t width = tile_width) {
 }
 
 boost::system::error_code error_of(const result<tile>& r) {
-  return r.has_value() ? boost::system::error_code{} : r.error();
+  return r.has_value() ? boost::system::error_code{} : r.error().code();
 }
 
 void check_round_trip(const tile& t) {

@@ -60,7 +60,7 @@ BOOST_AUTO_TEST_CASE(full_disk_refuses_with_storage_full_and_keeps_every_acknowl
     for (int i = 0; i < 3; ++i) filler << mib;
   }
   std::vector<receipt> acked;
-  boost::system::error_code refusal;
+  vellum::status refusal;
   for (int batch = 0; batch < 2000 && !refusal; ++batch) {
     std::vector<statement> b;
     for (int i = 0; i < 16; ++i) b.push_back(f.make("full-" + std::to_string(i % 4), expected_revision::any(), {}, 2000));

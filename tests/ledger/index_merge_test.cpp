@@ -386,9 +386,9 @@ BOOST_AUTO_TEST_CASE(store_of_a_newer_schema_version_is_refused_with_a_reason) {
     MDB_val v{future.size(), future.data()};
     BOOST_REQUIRE_EQUAL(mdb_put(txn, meta, &k, &v, 0), 0);
   });
-  std::string why;
-  auto l = ledger::open(o, &why);
-  BOOST_TEST(!l);
+  auto l = ledger::open(o);
+  BOOST_TEST_REQUIRE(!l);
+  const std::string why = l.error().message();
   BOOST_TEST(why.find("schema version " + std::to_string(schema::version + 1)) !=
              std::string::npos, why);
   auto report = fsck(o.data_dir);

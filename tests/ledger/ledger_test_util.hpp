@@ -172,9 +172,8 @@ inline options test_options(const vellum::test::temp_dir& dir, const manual_cloc
 }
 
 inline std::unique_ptr<ledger> open_or_fail(const options& o) {
-  std::string why;
-  auto l = ledger::open(o, &why);
-  BOOST_REQUIRE_MESSAGE(l, "open failed: " << why);
+  auto l = ledger::open(o);
+  BOOST_REQUIRE_MESSAGE(l, "open failed: " << (l ? std::string() : l.error().message()));
   return std::move(*l);
 }
 
