@@ -1,5 +1,7 @@
 #include "cli/commands.hpp"
 
+#include "crypto/note.hpp"
+
 #include <boost/json.hpp>
 
 #include <cctype>
@@ -59,8 +61,8 @@ std::string percent_encode(std::string_view s) {
 }
 
 crypto::checkpoint checkpoint_of_note(std::string_view note, const std::string& what) {
-  const auto split = note.find("\n\n");
-  auto body = crypto::parse_checkpoint(note.substr(0, split == std::string_view::npos ? note.size() : split + 1));
+  const auto parts = crypto::split_note(note);
+  auto body = crypto::parse_checkpoint(parts ? parts->text : note);
   if (!body) throw cli_error(what + " is not a checkpoint: " + body.error().message());
   return *body;
 }

@@ -152,6 +152,20 @@ hash root_from_leaf_hashes(std::span<const hash> leaf_hashes) {
                    root_from_leaf_hashes(leaf_hashes.subspan(k)));
 }
 
+std::vector<node_id> minimal_cover(std::uint64_t begin, std::uint64_t end) {
+  std::vector<node_id> ids;
+  while (begin < end) {
+    std::uint8_t level = 0;
+    // Grow while the doubled subtree is still aligned at `begin` and fits.
+    while (level < 63 && begin % (std::uint64_t{2} << level) == 0 &&
+           end - begin >= (std::uint64_t{2} << level))
+      ++level;
+    ids.push_back({level, begin >> level});
+    begin += std::uint64_t{1} << level;
+  }
+  return ids;
+}
+
 result<hash> tree_root(std::uint64_t size, const hash_source& src) {
   if (size == 0) return empty_root();
   // [0, size) is aligned; its complete subtrees are given by the set bits of size.

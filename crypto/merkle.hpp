@@ -42,6 +42,13 @@ class hash_source {
 };
 
 // Root of the first `size` leaves. Errors: those of the source.
+// The fewest aligned complete subtrees that cover the leaves [begin, end),
+// left to right: each is the largest subtree that starts at the next leaf to
+// cover and ends at or before `end`. Empty when begin >= end. Sealed exports
+// cover every run of unexported leaves this way, and the verifier demands
+// exactly this cover (docs/formats.md §8).
+std::vector<node_id> minimal_cover(std::uint64_t begin, std::uint64_t end);
+
 [[nodiscard]] result<hash> tree_root(std::uint64_t size, const hash_source& src);
 
 // RFC 9162 §2.1.3.1 PATH(index, D[size]). Errors: malformed_proof when

@@ -191,16 +191,20 @@ result<std::string> sign_note(std::string_view text, std::span<const note_signer
 
 // --- open -------------------------------------------------------------------
 
+std::optional<note_parts> split_note(std::string_view note) {
+  const auto split = note.rfind("\n\n");
+  if (split == std::string_view::npos) return std::nullopt;
+  return note_parts{note.substr(0, split + 1), note.substr(split + 2)};
+}
+
 result<opened_note> open_note(std::string_view note, std::span<const note_verifier> known) {
   const auto malformed = make_error_code(errc::malformed_note);
   if (!valid_note_text(note)) return malformed;
 
-  // The signature block follows the last blank line; the text keeps its
-  // final '\n'.
-  const auto split = note.rfind("\n\n");
-  if (split == std::string_view::npos) return malformed;
-  const std::string_view text = note.substr(0, split + 1);
-  std::string_view sigs = note.substr(split + 2);
+  const auto parts = split_note(note);
+  if (!parts) return malformed;
+  const std::string_view text = parts->text;
+  std::string_view sigs = parts->signatures;
   if (sigs.empty() || sigs.back() != '\n') return malformed;
 
   opened_note opened;

@@ -10,6 +10,7 @@
 #include "crypto/keys.hpp"
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -77,6 +78,15 @@ struct opened_note {
   std::vector<note_signature> verified;    // signatures that verified, in note order
   std::vector<note_signature> unverified;  // signatures by keys not in `known`
 };
+
+// A note's two parts, split at its last blank line (as Go's note.Open does;
+// signature lines are never empty): `text` keeps its final '\n', `signatures`
+// is everything after the blank line. nullopt if there is no blank line.
+struct note_parts {
+  std::string_view text;
+  std::string_view signatures;
+};
+std::optional<note_parts> split_note(std::string_view note);
 
 // Splits and checks a note against `known` verifiers:
 // - syntax: malformed_note (no blank-line separator, bad signature line,

@@ -240,13 +240,7 @@ result<export_summary> write_export(const ledger& l, const export_request& req,
   std::uint64_t pos = 0;
   // Covers [pos, end) with the fewest aligned complete subtrees.
   auto cover_to = [&](std::uint64_t end) -> result<void> {
-    std::vector<crypto::node_id> ids;
-    for (std::uint64_t at = pos; at < end;) {
-      std::uint8_t level = 0;
-      while (level < 63 && at % (std::uint64_t{2} << level) == 0 && end - at >= (std::uint64_t{2} << level)) ++level;
-      ids.push_back({level, at >> level});
-      at += std::uint64_t{1} << level;
-    }
+    const std::vector<crypto::node_id> ids = crypto::minimal_cover(pos, end);
     if (ids.empty()) return {};
     std::vector<crypto::hash> hashes(ids.size());
     if (auto r = l.hashes().read(ids, hashes); !r) return r.error();

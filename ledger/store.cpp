@@ -288,11 +288,6 @@ void recent_index::clear(std::uint64_t next) {
   kept_from_ = next;
 }
 
-std::string_view note_body(std::string_view note) {
-  const auto blank = note.find("\n\n");
-  return blank == std::string_view::npos ? std::string_view{} : note.substr(0, blank + 1);
-}
-
 }  // namespace store
 
 namespace {
@@ -1602,7 +1597,8 @@ result<signed_checkpoint> decode_checkpoint(byte_view key, byte_view value) {
   auto size = schema::decode_u64(key);
   if (!size) return size.error();
   const std::string_view note = schema::chars(value);
-  auto body = crypto::parse_checkpoint(note_body(note));
+  const auto parts = crypto::split_note(note);
+  auto body = crypto::parse_checkpoint(parts ? parts->text : std::string_view{});
   if (!body || body->size != *size) return errc::corrupt;
   return signed_checkpoint{std::move(*body), std::string(note)};
 }

@@ -205,10 +205,6 @@ class recent_index {
   std::uint64_t kept_from_ = 0;
 };
 
-// The signed text of a note: everything up to and including the '\n' before
-// the blank line (empty if there is none).
-std::string_view note_body(std::string_view note);
-
 // A checkpoints entry → signed_checkpoint (corrupt if the body does not
 // parse or its size differs from the key).
 [[nodiscard]] result<signed_checkpoint> decode_checkpoint(byte_view key, byte_view value);

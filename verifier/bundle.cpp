@@ -361,19 +361,10 @@ class compact_range {
 };
 
 // The levels of the fewest aligned complete subtrees covering [begin, end),
-// left to right (the writer's rule, docs/formats.md §8).
-std::vector<unsigned> minimal_cover(std::uint64_t begin, std::uint64_t end) {
+// left to right (the writer's rule: crypto::minimal_cover).
+std::vector<unsigned> minimal_cover_levels(std::uint64_t begin, std::uint64_t end) {
   std::vector<unsigned> levels;
-  while (begin < end) {
-    unsigned level = 0;
-    while (level < 63) {
-      const std::uint64_t size = std::uint64_t{2} << level;
-      if (begin % size != 0 || end - begin < size) break;
-      ++level;
-    }
-    levels.push_back(level);
-    begin += std::uint64_t{1} << level;
-  }
+  for (const auto& id : crypto::minimal_cover(begin, end)) levels.push_back(id.level);
   return levels;
 }
 
@@ -685,7 +676,7 @@ class bundle_checker {
   // the fewest aligned subtrees.
   void close_gap() {
     if (gap_levels_.empty()) return;
-    if (gap_levels_ != minimal_cover(gap_start_, pos_))
+    if (gap_levels_ != minimal_cover_levels(gap_start_, pos_))
       fail_line(errc::malformed_proof, "the node lines covering leaves " + std::to_string(gap_start_) + " to " +
                                            std::to_string(pos_ - 1) + " are not the fewest aligned subtrees");
     gap_levels_.clear();

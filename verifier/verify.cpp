@@ -2,6 +2,7 @@
 
 #include "crypto/encoding.hpp"
 #include "crypto/merkle.hpp"
+#include "crypto/note.hpp"
 
 #include <boost/json.hpp>
 
@@ -32,9 +33,9 @@ struct signature_line {
 // (verification itself is crypto::open_note's job).
 std::vector<signature_line> signature_lines(std::string_view note) {
   std::vector<signature_line> lines;
-  const auto split = note.rfind("\n\n");
-  if (split == std::string_view::npos) return lines;
-  std::string_view rest = note.substr(split + 2);
+  const auto parts = crypto::split_note(note);
+  if (!parts) return lines;
+  std::string_view rest = parts->signatures;
   constexpr std::string_view dash = "\xE2\x80\x94 ";
   while (!rest.empty()) {
     const auto end = rest.find('\n');

@@ -710,6 +710,29 @@ BOOST_AUTO_TEST_CASE(hashes_completed_by_append_builds_the_same_nodes_as_memory_
   }
 }
 
+// Reference for minimal_cover: the cover by leaves, merged greedily.
+BOOST_AUTO_TEST_CASE(minimal_cover_is_the_fewest_aligned_subtrees_for_every_range) {
+  for (std::uint64_t begin = 0; begin <= 70; ++begin) {
+    for (std::uint64_t end = begin; end <= 70; ++end) {
+      const auto ids = minimal_cover(begin, end);
+      std::uint64_t at = begin;
+      for (std::size_t k = 0; k < ids.size(); ++k) {
+        const std::uint64_t width = std::uint64_t{1} << ids[k].level;
+        BOOST_REQUIRE_EQUAL(ids[k].index * width, at);  // contiguous and aligned
+        // Maximal: the next larger subtree at `at` is misaligned or overshoots.
+        BOOST_REQUIRE(at % (2 * width) != 0 || at + 2 * width > end);
+        at += width;
+      }
+      BOOST_REQUIRE_EQUAL(at, end);
+    }
+  }
+  BOOST_TEST(minimal_cover(5, 5).empty());
+  BOOST_TEST(minimal_cover(9, 3).empty());
+  const auto whole = minimal_cover(0, std::uint64_t{1} << 40);
+  BOOST_TEST_REQUIRE(whole.size() == 1u);
+  BOOST_TEST(whole[0].level == 40);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
 
 }  // namespace vellum::crypto

@@ -277,4 +277,18 @@ BOOST_AUTO_TEST_CASE(signed_multi_paragraph_text_opens_again) {
   BOOST_TEST(opened->text == text);
 }
 
+BOOST_AUTO_TEST_CASE(splits_a_note_at_its_last_blank_line) {
+  const std::string note = "origin\n5\nAAAA\n\n\xE2\x80\x94 origin abcd\n";
+  auto parts = split_note(note);
+  BOOST_TEST_REQUIRE(parts.has_value());
+  BOOST_TEST(parts->text == "origin\n5\nAAAA\n");
+  BOOST_TEST(parts->signatures == "\xE2\x80\x94 origin abcd\n");
+  BOOST_TEST(!split_note("origin\n5\nAAAA\n").has_value());
+  // Text with a blank line inside: the signatures follow the last one.
+  auto inner = split_note("a\n\nb\n\nsig\n");
+  BOOST_TEST_REQUIRE(inner.has_value());
+  BOOST_TEST(inner->text == "a\n\nb\n");
+  BOOST_TEST(inner->signatures == "sig\n");
+}
+
 BOOST_AUTO_TEST_SUITE_END()
