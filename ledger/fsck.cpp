@@ -14,6 +14,7 @@
 #include "ledger/ledger.hpp"
 #include "ledger/lmdb.hpp"
 #include "ledger/schema.hpp"
+#include "ledger/recent_index.hpp"
 #include "ledger/store.hpp"
 
 #include "crypto/encoding.hpp"

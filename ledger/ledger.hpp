@@ -139,10 +139,20 @@ struct signed_checkpoint {
 enum class direction { forward, backward };
 
 // A batch sequenced and built by ledger::prepare, waiting for its commit.
+// Destroying one that was never committed fails it and every batch prepared
+// on top of it (their commits then report shutting_down).
 class prepared_batch {
  public:
-  virtual ~prepared_batch() = default;
-  virtual std::size_t statements() const = 0;
+  struct state;  // ledger/ledger_impl.hpp
+  explicit prepared_batch(std::unique_ptr<state> s);
+  ~prepared_batch();
+  prepared_batch(const prepared_batch&) = delete;
+  prepared_batch& operator=(const prepared_batch&) = delete;
+  std::size_t statements() const;
+
+ private:
+  friend class ledger;
+  std::unique_ptr<state> state_;
 };
 
 class ledger {
@@ -153,10 +163,12 @@ class ledger {
   // Throws nothing; errors: io_error, key_error, corrupt, invalid_argument,
   // each with a reason that names what is wrong (both origins, the key file…).
   [[nodiscard]] static result<std::unique_ptr<ledger>> open(const options& opts);
-  virtual ~ledger() = default;
+  ~ledger();
+  ledger(const ledger&) = delete;
+  ledger& operator=(const ledger&) = delete;
 
-  virtual const std::string& origin() const = 0;
-  virtual std::string verifier_key() const = 0;  // C2SP vkey of the log key
+  const std::string& origin() const;
+  std::string verifier_key() const;  // C2SP vkey of the log key
 
   // Appends a batch in one LMDB write transaction (one fsync) and signs one
   // checkpoint covering it. Per statement, in order: idempotency (same
@@ -165,7 +177,7 @@ class ledger {
   // A rejected statement never disturbs the others. If the whole commit
   // fails (storage_full, io_error), every outcome carries that error and
   // nothing was stored. Serialised internally.
-  virtual std::vector<append_outcome> append(std::span<const statement> batch) = 0;
+  std::vector<append_outcome> append(std::span<const statement> batch);
 
   // append() in two stages, so that one thread can sequence and build batch
   // N+1 while another commits batch N (the sequencer does this).
@@ -180,58 +192,63 @@ class ledger {
   // of them is stored; the next prepare() starts again from what is stored.
   // Nothing is visible to readers before its commit. append(b) is
   // commit(prepare(b)).
-  [[nodiscard]] virtual std::unique_ptr<prepared_batch> prepare(
-      std::span<const statement> batch) = 0;
-  virtual std::vector<append_outcome> commit(std::unique_ptr<prepared_batch> batch) = 0;
+  [[nodiscard]] std::unique_ptr<prepared_batch> prepare(
+      std::span<const statement> batch);
+  std::vector<append_outcome> commit(std::unique_ptr<prepared_batch> batch);
   // Merges the in-memory index entries into LMDB now (one write transaction
   // and fsync, in turn with commits) if at least `at_least` events are
   // unmerged; returns how many were merged. Commits merge by themselves
   // once options::index_merge_events are unmerged; the sequencer calls this
   // when it is idle, so that under ordinary load merges are small and rarely
-  // make an append wait. (Additive; the default merges nothing.)
-  [[nodiscard]] virtual result<std::uint64_t> merge_index(std::uint64_t at_least);
+  // make an append wait.
+  [[nodiscard]] result<std::uint64_t> merge_index(std::uint64_t at_least);
   // Committed events whose index entries are in memory only (a gauge for
-  // /metrics; the default is 0).
-  virtual std::uint64_t unmerged_events() const;
+  // /metrics).
+  std::uint64_t unmerged_events() const;
 
   // Reads (any thread, never block the writer).
-  virtual std::uint64_t tree_size() const = 0;
-  [[nodiscard]] virtual result<signed_checkpoint> latest_checkpoint() const = 0;
+  std::uint64_t tree_size() const;
+  [[nodiscard]] result<signed_checkpoint> latest_checkpoint() const;
   // The checkpoint signed at exactly this tree size (every batch signs one).
-  [[nodiscard]] virtual result<signed_checkpoint> checkpoint_at(std::uint64_t size) const = 0;
-  [[nodiscard]] virtual result<stored_event> event_by_seq(std::uint64_t seq) const = 0;
-  [[nodiscard]] virtual result<stored_event> event_by_id(std::string_view event_id) const = 0;
+  [[nodiscard]] result<signed_checkpoint> checkpoint_at(std::uint64_t size) const;
+  [[nodiscard]] result<stored_event> event_by_seq(std::uint64_t seq) const;
+  [[nodiscard]] result<stored_event> event_by_id(std::string_view event_id) const;
   // Events whose record names this event in "amends".
-  [[nodiscard]] virtual result<std::vector<std::uint64_t>> amendments_of(std::string_view event_id) const = 0;
+  [[nodiscard]] result<std::vector<std::uint64_t>> amendments_of(std::string_view event_id) const;
   // Current revision of a stream (not_found if it has no events).
-  [[nodiscard]] virtual result<std::uint64_t> stream_revision(std::string_view stream) const = 0;
+  [[nodiscard]] result<std::uint64_t> stream_revision(std::string_view stream) const;
   // Up to `limit` events of a stream starting at `from_revision` (inclusive),
   // forwards or backwards. Empty vector past the end.
-  [[nodiscard]] virtual result<std::vector<stored_event>> read_stream(
+  [[nodiscard]] result<std::vector<stored_event>> read_stream(
       std::string_view stream, std::uint64_t from_revision, direction dir,
-      std::size_t limit) const = 0;
+      std::size_t limit) const;
   // Up to `limit` events from global seq `from_seq` (inclusive).
-  [[nodiscard]] virtual result<std::vector<stored_event>> read_all(std::uint64_t from_seq,
-                                                                   std::size_t limit) const = 0;
+  [[nodiscard]] result<std::vector<stored_event>> read_all(std::uint64_t from_seq,
+                                                           std::size_t limit) const;
   // Proofs. invalid_argument when sizes exceed the current tree.
-  [[nodiscard]] virtual result<std::vector<hash>> inclusion_proof(std::uint64_t seq,
-                                                                  std::uint64_t tree_size) const = 0;
-  [[nodiscard]] virtual result<std::vector<hash>> consistency_proof(std::uint64_t from,
-                                                                    std::uint64_t to) const = 0;
+  [[nodiscard]] result<std::vector<hash>> inclusion_proof(std::uint64_t seq,
+                                                          std::uint64_t tree_size) const;
+  [[nodiscard]] result<std::vector<hash>> consistency_proof(std::uint64_t from,
+                                                            std::uint64_t to) const;
   // C2SP tiles: hash tiles and entry bundles, exactly as served at
   // GET /tile/... (not_found if the tile, or that partial width, does not
   // exist at the current tree size).
-  [[nodiscard]] virtual result<bytes> read_tile(const crypto::tile& t) const = 0;
+  [[nodiscard]] result<bytes> read_tile(const crypto::tile& t) const;
   // The hash source over this ledger's stored nodes (for proofs in tests).
-  virtual const crypto::hash_source& hashes() const = 0;
+  const crypto::hash_source& hashes() const;
   // The receipt of stored event `seq`, as append returned it: the first
   // checkpoint that includes the event and the inclusion proof to it.
-  // not_found past the tree. (Additive; the default is not_found.)
-  [[nodiscard]] virtual result<receipt> receipt_for(std::uint64_t seq) const;
+  // not_found past the tree.
+  [[nodiscard]] result<receipt> receipt_for(std::uint64_t seq) const;
   // Only the leaf entry of `seq` (public bytes; no record is read or parsed,
-  // which makes proof answers cheap). not_found past the tree. (Additive; the
-  // default reads the whole event.)
-  [[nodiscard]] virtual result<bytes> leaf_entry(std::uint64_t seq) const;
+  // which makes proof answers cheap). not_found past the tree.
+  [[nodiscard]] result<bytes> leaf_entry(std::uint64_t seq) const;
+
+  struct impl;  // ledger/ledger_impl.hpp
+
+ private:
+  explicit ledger(std::unique_ptr<impl> i);
+  std::unique_ptr<impl> impl_;
 };
 
 // Group commit in a two-stage pipeline: a bounded queue drained by a

@@ -7,7 +7,7 @@
 #include "ledger_test_util.hpp"
 
 #include "ledger/schema.hpp"
-#include "ledger/store.hpp"
+#include "ledger/recent_index.hpp"
 
 #include <lmdb.h>
 
