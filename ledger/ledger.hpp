@@ -306,6 +306,16 @@ struct fsck_report {
 [[nodiscard]] result<fsck_report> fsck(const std::string& data_dir,
                                        std::function<void(std::uint64_t, std::uint64_t)> progress = {});
 
+// A consistent copy of a live data directory (vellum backup) into the
+// existing empty directory dest_dir: LMDB's compacting copy in one read
+// transaction (data.mdb, mode 0600, fsynced), then the files beside it (the
+// log key) with their permissions, then an fsync of dest_dir. Safe while
+// vellumd runs. progress(copied, at_most) gets bytes now and then. A failed
+// copy leaves no data.mdb behind.
+using backup_progress = std::function<void(std::uint64_t copied, std::uint64_t at_most)>;
+[[nodiscard]] result<void> backup(const std::string& data_dir, const std::string& dest_dir,
+                                  const backup_progress& progress = {});
+
 }  // namespace vellum::ledger
 
 template <>
