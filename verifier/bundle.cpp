@@ -17,6 +17,7 @@
 #include "crypto/keys.hpp"
 #include "crypto/leaf_entry.hpp"
 #include "crypto/merkle.hpp"
+#include "verifier/line_reader.hpp"
 #include "verifier/verify.hpp"
 
 #include <boost/json.hpp>
@@ -63,50 +64,6 @@ std::string jwk_thumbprint(const crypto::public_key& key) {
 }
 
 namespace {
-
-constexpr std::size_t max_line_bytes = std::size_t{64} << 20;
-
-// ---------------------------------------------------------------------------
-// Reads '\n'-terminated lines through a fixed buffer; a line longer than
-// max_line_bytes is refused before it is fully in memory.
-class line_reader {
- public:
-  enum class status { line, end, unterminated, too_long, io_error };
-
-  explicit line_reader(std::istream& in) : in_(in), buf_(std::size_t{1} << 16) {}
-
-  status next(std::string& line) {
-    line.clear();
-    for (;;) {
-      const char* begin = buf_.data() + pos_;
-      const char* end = buf_.data() + end_;
-      const char* nl = std::find(begin, end, '\n');
-      line.append(begin, nl);
-      if (line.size() > max_line_bytes) return status::too_long;
-      if (nl != end) {
-        pos_ = static_cast<std::size_t>(nl - buf_.data()) + 1;
-        bytes_ += line.size() + 1;
-        return status::line;
-      }
-      pos_ = end_ = 0;
-      in_.read(buf_.data(), static_cast<std::streamsize>(buf_.size()));
-      end_ = static_cast<std::size_t>(in_.gcount());
-      if (end_ == 0) {
-        if (in_.bad()) return status::io_error;
-        bytes_ += line.size();
-        return line.empty() ? status::end : status::unterminated;
-      }
-    }
-  }
-  std::uint64_t bytes() const { return bytes_; }
-
- private:
-  std::istream& in_;
-  std::vector<char> buf_;
-  std::size_t pos_ = 0;
-  std::size_t end_ = 0;
-  std::uint64_t bytes_ = 0;
-};
 
 // ---------------------------------------------------------------------------
 // JSON helpers for lines whose canonical form was already checked.
@@ -381,22 +338,21 @@ class bundle_checker {
   void run(std::istream& in) {
     if (opts_.since_checkpoint && !check_since()) return;
     line_reader reader(in);
-    std::string line;
     for (;;) {
-      const auto st = reader.next(line);
+      const auto st = reader.next();
       report_.bytes = reader.bytes();
-      if (st == line_reader::status::end) break;
-      if (st == line_reader::status::io_error) {
+      if (st == line_reader::read_status::end) break;
+      if (st == line_reader::read_status::io_error) {
         report_.read_error = "reading the bundle failed after " + std::to_string(reader.bytes()) + " bytes";
         break;
       }
-      ++line_no_;
+      line_no_ = reader.line_number();
       report_.lines = line_no_;
-      if (st == line_reader::status::too_long) {
-        fatal(errc::malformed_entry, "line is longer than " + std::to_string(max_line_bytes) + " bytes");
+      if (st == line_reader::read_status::too_long) {
+        fatal(errc::malformed_entry, "line is longer than " + std::to_string(reader.max_line_bytes()) + " bytes");
         break;
       }
-      if (st == line_reader::status::unterminated) {
+      if (st == line_reader::read_status::unterminated) {
         fatal(errc::malformed_entry, "the last line does not end in a newline: the bundle is truncated");
         break;
       }
@@ -404,7 +360,7 @@ class bundle_checker {
         fatal(errc::malformed_entry, "data after the end line");
         break;
       }
-      handle_line(line);
+      handle_line(reader.text());
       if (stopped_) break;
       if (opts_.progress && (line_no_ % 4096) == 0) opts_.progress(line_no_, reader.bytes());
     }
