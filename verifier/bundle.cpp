@@ -4,31 +4,28 @@
 // form of each line, the line order, leaf positions, the compact-range fold
 // to the checkpoint's root, recorded_at monotonicity, fences and node
 // minimality. Everything that concerns one event alone (record + salt
-// commitment, JWS parse and signature, payload fields) runs on workers in
-// chunks; finished chunks come back in seq order, where the per-stream
-// checks (selection, revision contiguity) complete them.
+// commitment, JWS parse and signature, payload fields) is the signature
+// pool's job (signature_pool.hpp); its verdicts come back in seq order, where
+// the per-stream checks (selection, revision contiguity) complete them. The
+// lines themselves come from line_reader.hpp.
 
 #include "verifier/bundle.hpp"
 
 #include "crypto/checkpoint.hpp"
 #include "crypto/encoding.hpp"
 #include "crypto/ijson.hpp"
-#include "crypto/jws.hpp"
 #include "crypto/keys.hpp"
 #include "crypto/leaf_entry.hpp"
 #include "crypto/merkle.hpp"
 #include "verifier/line_reader.hpp"
+#include "verifier/signature_pool.hpp"
 #include "verifier/verify.hpp"
 
 #include <boost/json.hpp>
 
 #include <algorithm>
-#include <condition_variable>
-#include <deque>
 #include <istream>
 #include <map>
-#include <memory>
-#include <mutex>
 #include <thread>
 
 namespace vellum::verifier {
@@ -105,185 +102,6 @@ std::optional<std::uint64_t> canonical_time(const boost::json::value& v) {
   if (!us || crypto::format_time_us(*us) != std::string_view(v.get_string())) return std::nullopt;
   return us;
 }
-
-// ---------------------------------------------------------------------------
-// Per-event work, done on the worker threads.
-
-struct key_info {
-  crypto::public_key key;
-};
-using key_map = std::map<std::string, key_info, std::less<>>;
-
-struct pending_event {
-  std::uint64_t line = 0;
-  std::uint64_t seq = 0;
-  std::uint64_t erased_before = 0;  // erased event lines before this one
-  bool erased = false;
-  std::optional<crypto::leaf_entry> entry;  // nullopt: the entry did not decode
-  std::string record;
-  bytes salt;
-};
-
-struct problem {
-  boost::system::error_code code;
-  std::string what;
-};
-
-struct checked_event {
-  std::optional<crypto::event_record> record;  // set when record + salt match the entry
-  std::string type, author, meaning, occurred_at, amends;
-  std::vector<problem> problems;
-};
-
-std::string author_text(const boost::json::value& v) {
-  if (v.is_string()) return std::string(v.get_string());
-  if (!v.is_object()) return {};
-  const auto& o = v.get_object();
-  std::string who;
-  if (auto* n = o.if_contains("name"); n && n->is_string()) who = n->get_string();
-  if (who.empty())
-    if (auto* id = o.if_contains("id"); id && id->is_string()) who = id->get_string();
-  if (auto* r = o.if_contains("role"); r && r->is_string())
-    who += (who.empty() ? "" : " ") + std::string("(") + std::string(r->get_string()) + ")";
-  return who;
-}
-
-// Checks one event on its own (docs/formats.md §8): commitment, JWS syntax,
-// kid agreement, signature, payload event_id and stream. `keys` is read only.
-checked_event check_event(const pending_event& p, const key_map& keys) {
-  checked_event out;
-  auto fail = [&](errc e, std::string what) { out.problems.push_back({make_error_code(e), std::move(what)}); };
-  if (!p.entry) return out;  // reported by the reading thread
-  auto rec = crypto::check_record(*p.entry, p.salt, p.record);
-  if (!rec) {
-    if (rec.error() == errc::commitment_mismatch)
-      fail(errc::commitment_mismatch,
-           "record and salt do not match the leaf entry (commitment, seq, kid or recorded_at differ): "
-           "the record, the salt or the leaf entry was altered");
-    else
-      fail(errc::malformed_entry, "record is not a canonical v1 event record, or the salt is not 32 bytes");
-    return out;
-  }
-  out.record = std::move(*rec);
-  const auto& r = *out.record;
-
-  auto token = crypto::jws_parse(r.jws);
-  if (!token) {
-    fail(static_cast<errc>(token.error().value()), "the record's JWS is malformed: " +
-                                                       token.error().message());
-    return out;
-  }
-  // What the event says, for the report, whether or not its signature holds.
-  auto payload = crypto::parse_ijson(crypto::as_chars(token->payload));
-  if (!payload || !payload->is_object()) {
-    fail(errc::malformed_json, "the JWS payload is not an I-JSON object");
-  } else {
-    const auto& o = payload->get_object();
-    auto text = [&](const char* name) {
-      auto* v = o.if_contains(name);
-      return v && v->is_string() ? std::string(v->get_string()) : std::string();
-    };
-    out.type = text("type");
-    out.meaning = text("meaning");
-    out.occurred_at = text("occurred_at");
-    out.amends = text("amends");
-    if (auto* a = o.if_contains("author")) out.author = author_text(*a);
-    auto* id = o.if_contains("event_id");
-    if (!id || !id->is_string() || id->get_string() != r.event_id)
-      fail(errc::commitment_mismatch, "the signed payload's event_id differs from the record's");
-    auto* s = o.if_contains("stream");
-    if (!s || !s->is_string() || s->get_string() != r.stream)
-      fail(errc::commitment_mismatch, "the signed payload's stream differs from the record's");
-  }
-
-  if (token->kid != r.kid) {
-    fail(errc::unknown_key, "the JWS header's kid \"" + token->kid + "\" differs from the record's kid \"" +
-                                r.kid + "\"");
-    return out;
-  }
-  auto key = keys.find(r.kid);
-  if (key == keys.end()) {
-    fail(errc::unknown_key, "no key line for kid \"" + r.kid + "\"");
-    return out;
-  }
-  if (auto v = crypto::jws_verify(*token, key->second.key); !v) {
-    if (v.error() == errc::algorithm_mismatch)
-      fail(errc::algorithm_mismatch, "JWS alg \"" + token->alg + "\" does not fit the " +
-                                         std::string(crypto::to_string(key->second.key.type())) +
-                                         " key \"" + r.kid + "\"");
-    else
-      fail(static_cast<errc>(v.error().value()),
-           "the JWS signature does not verify with the key \"" + r.kid + "\"");
-  }
-  return out;
-}
-
-// A batch of events checked together on one worker.
-struct chunk {
-  std::vector<pending_event> in;
-  std::vector<checked_event> out;
-  bool done = false;
-};
-
-// A fixed set of threads checking chunks from a queue. The caller bounds the
-// number of chunks in flight; wait() returns when a given chunk is done.
-class worker_pool {
- public:
-  worker_pool(unsigned threads, const key_map& keys) : keys_(keys) {
-    for (unsigned i = 0; i < threads; ++i) threads_.emplace_back([this] { run(); });
-  }
-  ~worker_pool() {
-    {
-      std::lock_guard lock(mutex_);
-      stop_ = true;
-    }
-    work_cv_.notify_all();
-    for (auto& t : threads_) t.join();
-  }
-  worker_pool(const worker_pool&) = delete;
-  worker_pool& operator=(const worker_pool&) = delete;
-
-  void submit(chunk* c) {
-    {
-      std::lock_guard lock(mutex_);
-      jobs_.push_back(c);
-    }
-    work_cv_.notify_one();
-  }
-  void wait(chunk* c) {
-    std::unique_lock lock(mutex_);
-    done_cv_.wait(lock, [c] { return c->done; });
-  }
-
- private:
-  void run() {
-    for (;;) {
-      chunk* c = nullptr;
-      {
-        std::unique_lock lock(mutex_);
-        work_cv_.wait(lock, [this] { return stop_ || !jobs_.empty(); });
-        if (jobs_.empty()) return;
-        c = jobs_.front();
-        jobs_.pop_front();
-      }
-      c->out.reserve(c->in.size());
-      for (const auto& p : c->in) c->out.push_back(p.erased ? checked_event{} : check_event(p, keys_));
-      {
-        std::lock_guard lock(mutex_);
-        c->done = true;
-      }
-      done_cv_.notify_all();
-    }
-  }
-
-  const key_map& keys_;
-  std::mutex mutex_;
-  std::condition_variable work_cv_;
-  std::condition_variable done_cv_;
-  std::deque<chunk*> jobs_;
-  bool stop_ = false;
-  std::vector<std::thread> threads_;
-};
 
 // ---------------------------------------------------------------------------
 // The compact range of leaves [0, pos): complete subtree hashes with
@@ -619,13 +437,14 @@ class bundle_checker {
     if (!key) return fatal(errc::malformed_key, "the public key of \"" + kid + "\" is not an SPKI PEM key");
     if (key->to_pem() != pem)
       return fatal(errc::malformed_key, "the public key of \"" + kid + "\" is not in canonical PEM form");
-    keys_.emplace(kid, key_info{std::move(*key)});
+    keys_.emplace(kid, std::move(*key));
     key_order_.push_back(kid);
   }
 
   void start_tree() {
     phase_ = phase::tree;
-    if (threads_ > 1) pool_ = std::make_unique<worker_pool>(threads_, keys_);
+    pool_.emplace(threads_, chunk_events_, keys_,
+                  [this](const pending_event& p, checked_event& r) { complete_event(p, r); });
   }
 
   // Closes the run of node lines before position pos_ and checks that it is
@@ -795,48 +614,15 @@ class bundle_checker {
 
   // -- the worker pipeline ------------------------------------------------------
 
-  void enqueue(pending_event p) {
-    if (!current_) current_ = std::make_unique<chunk>();
-    current_->in.push_back(std::move(p));
-    if (current_->in.size() >= chunk_events_) flush_chunk();
-  }
-
-  void flush_chunk() {
-    if (!current_ || current_->in.empty()) return;
-    if (!pool_) {
-      // One thread: check here and now.
-      for (const auto& p : current_->in)
-        current_->out.push_back(p.erased ? checked_event{} : check_event(p, keys_));
-      complete(*current_);
-      current_.reset();
-      return;
-    }
-    pool_->submit(current_.get());
-    in_flight_.push_back(std::move(current_));
-    // Bound memory: at most two chunks per worker in flight.
-    while (in_flight_.size() > 2 * static_cast<std::size_t>(threads_)) {
-      pool_->wait(in_flight_.front().get());
-      complete(*in_flight_.front());
-      in_flight_.pop_front();
-    }
-  }
+  void enqueue(pending_event p) { pool_->add(std::move(p)); }
 
   void finish_chunks() {
-    flush_chunk();
     // Events read before a structural failure still get their verdicts.
-    while (!in_flight_.empty()) {
-      pool_->wait(in_flight_.front().get());
-      complete(*in_flight_.front());
-      in_flight_.pop_front();
-    }
+    if (pool_) pool_->finish();
     pool_.reset();
   }
 
-  // The order-dependent checks of a checked chunk, in seq order.
-  void complete(chunk& c) {
-    for (std::size_t i = 0; i < c.in.size(); ++i) complete_event(c.in[i], c.out[i]);
-  }
-
+  // The order-dependent checks of one checked event, called in seq order.
   void complete_event(const pending_event& p, checked_event& r) {
     const std::string event_id = r.record ? r.record->event_id : std::string();
     std::string first_problem;
@@ -844,7 +630,7 @@ class bundle_checker {
       if (first_problem.empty()) first_problem = what;
       add_failure(p.line, p.seq, event_id, e, std::move(what));
     };
-    for (auto& pr : r.problems) fail(static_cast<errc>(pr.code.value()), std::move(pr.what));
+    for (auto& pr : r.problems) fail(static_cast<errc>(pr.value()), pr.reason());
     if (r.record) {
       const auto& rec = *r.record;
       ++key_use_[rec.kid];
@@ -926,7 +712,7 @@ class bundle_checker {
       else if (last_shown_->first != report_.tree_size - 1 && last_shown_->second != shown_kind::upper_fence)
         fatal(errc::malformed_proof, "no fence after the time range: later events may have been left out");
     }
-    for (const auto& [kid, info] : keys_)
+    for (const auto& [kid, key] : keys_)
       if (!key_use_.contains(kid))
         add_failure(0, std::nullopt, {}, errc::unknown_key, "key \"" + kid + "\" signed no event of the bundle");
     report_.complete = true;
@@ -936,9 +722,9 @@ class bundle_checker {
     for (auto& [name, st] : streams_)
       report_.streams.push_back({name, st.events, st.first_revision, st.last_revision, st.first_seq, st.last_seq});
     for (const auto& kid : key_order_) {
-      const auto& info = keys_.at(kid);
+      const auto& key = keys_.at(kid);
       const auto used = key_use_.find(kid);
-      report_.keys.push_back({kid, std::string(crypto::to_string(info.key.type())), jwk_thumbprint(info.key),
+      report_.keys.push_back({kid, std::string(crypto::to_string(key.type())), jwk_thumbprint(key),
                               used == key_use_.end() ? 0 : used->second});
     }
     report_.rows = std::move(rows_);
@@ -973,9 +759,7 @@ class bundle_checker {
   std::optional<std::pair<std::uint64_t, shown_kind>> last_shown_;
 
   // Events in flight and per-stream state.
-  std::unique_ptr<worker_pool> pool_;
-  std::unique_ptr<chunk> current_;
-  std::deque<std::unique_ptr<chunk>> in_flight_;
+  std::optional<signature_pool> pool_;  // from the first tree line on
   std::map<std::string, stream_state, std::less<>> streams_;
   std::vector<event_row> rows_;
 };
