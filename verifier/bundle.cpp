@@ -17,8 +17,11 @@
 #include "crypto/keys.hpp"
 #include "crypto/leaf_entry.hpp"
 #include "crypto/merkle.hpp"
+#include "verifier/compact_range.hpp"
+#include "verifier/line_fields.hpp"
 #include "verifier/line_reader.hpp"
 #include "verifier/signature_pool.hpp"
+#include "verifier/stream_tracker.hpp"
 #include "verifier/verify.hpp"
 
 #include <boost/json.hpp>
@@ -31,17 +34,6 @@
 namespace vellum::verifier {
 
 using crypto::errc;
-
-std::string export_selection::describe() const {
-  if (stream) return "stream " + *stream + " (every event)";
-  if (prefix) return "every stream whose name starts with \"" + *prefix + "\"";
-  if (from_seq && to_seq)
-    return "seq " + std::to_string(*from_seq) + " up to " + std::to_string(*to_seq) + " (exclusive)";
-  if (from_time_us && to_time_us)
-    return "recorded from " + crypto::format_time_us(*from_time_us) + " until " +
-           crypto::format_time_us(*to_time_us) + " (exclusive)";
-  return "(none)";
-}
 
 std::string bundle_failure::describe() const {
   std::string s;
@@ -62,89 +54,8 @@ std::string jwk_thumbprint(const crypto::public_key& key) {
 
 namespace {
 
-// ---------------------------------------------------------------------------
-// JSON helpers for lines whose canonical form was already checked.
-
-// True when `o` has exactly these member names, in this order.
-bool has_members(const boost::json::object& o, std::initializer_list<std::string_view> names) {
-  if (o.size() != names.size()) return false;
-  auto it = o.begin();
-  for (auto name : names) {
-    if (it->key() != name) return false;
-    ++it;
-  }
-  return true;
-}
-
-std::optional<std::uint64_t> as_u64(const boost::json::value& v) {
-  if (v.is_uint64()) return v.get_uint64();
-  if (v.is_int64() && v.get_int64() >= 0) return static_cast<std::uint64_t>(v.get_int64());
-  return std::nullopt;
-}
-
-std::optional<crypto::hash> as_hash(const boost::json::value& v) {
-  if (!v.is_string()) return std::nullopt;
-  auto raw = crypto::base64_decode(v.get_string());
-  if (!raw || raw->size() != 32) return std::nullopt;
-  crypto::hash h;
-  std::copy(raw->begin(), raw->end(), h.begin());
-  return h;
-}
-
-std::string_view str(const boost::json::value& v) {
-  return v.is_string() ? std::string_view(v.get_string()) : std::string_view{};
-}
-
-// A time bound of the selection: RFC 3339 in exactly the form format_time_us writes.
-std::optional<std::uint64_t> canonical_time(const boost::json::value& v) {
-  if (!v.is_string()) return std::nullopt;
-  auto us = crypto::parse_rfc3339_us(v.get_string());
-  if (!us || crypto::format_time_us(*us) != std::string_view(v.get_string())) return std::nullopt;
-  return us;
-}
-
-// ---------------------------------------------------------------------------
-// The compact range of leaves [0, pos): complete subtree hashes with
-// strictly decreasing levels from the bottom (the binary digits of pos).
-
-class compact_range {
- public:
-  // Appends the complete subtree of 2^level leaves starting at pos (the
-  // caller checked pos % 2^level == 0), merging equal neighbours.
-  void push(unsigned level, crypto::hash h) {
-    while (!stack_.empty() && stack_.back().level == level) {
-      h = crypto::node_hash(stack_.back().h, h);
-      stack_.pop_back();
-      ++level;
-    }
-    stack_.push_back({level, h});
-  }
-  // RFC 9162 MTH of the leaves so far: fold right to left.
-  crypto::hash root() const {
-    if (stack_.empty()) return crypto::empty_root();
-    crypto::hash h = stack_.back().h;
-    for (auto it = stack_.rbegin() + 1; it != stack_.rend(); ++it) h = crypto::node_hash(it->h, h);
-    return h;
-  }
-
- private:
-  struct entry {
-    unsigned level;
-    crypto::hash h;
-  };
-  std::vector<entry> stack_;
-};
-
-// The levels of the fewest aligned complete subtrees covering [begin, end),
-// left to right (the writer's rule: crypto::minimal_cover).
-std::vector<unsigned> minimal_cover_levels(std::uint64_t begin, std::uint64_t end) {
-  std::vector<unsigned> levels;
-  for (const auto& id : crypto::minimal_cover(begin, end)) levels.push_back(id.level);
-  return levels;
-}
-
-// ---------------------------------------------------------------------------
-
+// One pass over one bundle: reads lines, checks them in order, feeds events
+// to the signature pool and writes everything it finds into `report`.
 class bundle_checker {
  public:
   bundle_checker(const crypto::note_verifier& log_key, const bundle_options& opts, bundle_report& report)
@@ -196,26 +107,23 @@ class bundle_checker {
   enum class phase { header, checkpoint, consistency_or_keys, keys, tree, after_end };
   enum class shown_kind { event, lower_fence, upper_fence };
 
-  struct stream_state {
-    std::uint64_t events = 0;
-    std::uint64_t first_revision = 0, last_revision = 0;
-    std::uint64_t first_seq = 0, last_seq = 0;
-    std::uint64_t erased_seen = 0;  // erased events before this stream's last event
-  };
-
   // -- failures ---------------------------------------------------------------
 
-  void add_failure(std::uint64_t line, std::optional<std::uint64_t> seq, std::string event_id, errc e,
-                   std::string what) {
+  void add_failure(std::uint64_t line, std::optional<std::uint64_t> seq, std::string event_id, const status& s) {
     ++report_.failure_count;
     if (report_.failures.size() < opts_.max_failures)
-      report_.failures.push_back({line, seq, std::move(event_id), make_error_code(e), std::move(what)});
+      report_.failures.push_back({line, seq, std::move(event_id), s.code(), s.message()});
+  }
+  void add_failure(std::uint64_t line, std::optional<std::uint64_t> seq, std::string event_id, errc e,
+                   std::string what) {
+    add_failure(line, seq, std::move(event_id), status{e, std::move(what)});
   }
   // A structural problem: the rest of the bundle cannot be interpreted.
-  void fatal(errc e, std::string what) {
-    add_failure(line_no_, std::nullopt, {}, e, std::move(what));
+  void fatal(const status& s) {
+    add_failure(line_no_, std::nullopt, {}, s);
     stopped_ = true;
   }
+  void fatal(errc e, std::string what) { fatal(status{e, std::move(what)}); }
   void fail_line(errc e, std::string what) { add_failure(line_no_, std::nullopt, {}, e, std::move(what)); }
   void fail_leaf(std::uint64_t seq, errc e, std::string what) {
     add_failure(line_no_, seq, {}, e, std::move(what));
@@ -309,58 +217,12 @@ class bundle_checker {
       return fatal(errc::malformed_entry, "complete_streams must be true or false");
     report_.complete_streams = o.at("complete_streams").get_bool();
     if (!o.at("selection").is_object()) return fatal(errc::malformed_entry, "selection must be an object");
-    if (!parse_selection(o.at("selection").get_object())) return;
+    if (auto s = parse_selection(o.at("selection").get_object(), report_.selection); s.failed()) return fatal(s);
     const auto& sel = report_.selection;
     if (report_.complete_streams != (sel.stream || sel.prefix))
       return fatal(errc::malformed_entry,
                    "complete_streams must be true exactly when the selection is a stream or a prefix");
     phase_ = phase::checkpoint;
-  }
-
-  bool parse_selection(const boost::json::object& o) {
-    // Members in the order §8 lists; exactly one kind of selection.
-    static constexpr std::string_view order[] = {"stream", "prefix", "from_seq", "to_seq", "from_time", "to_time"};
-    std::size_t next = 0;
-    auto& sel = report_.selection;
-    for (const auto& m : o) {
-      while (next < std::size(order) && order[next] != m.key()) ++next;
-      if (next == std::size(order)) {
-        fatal(errc::malformed_entry, "selection member \"" + std::string(m.key()) + "\" is unknown or out of order");
-        return false;
-      }
-      const auto& v = m.value();
-      const std::string_view k = m.key();
-      bool ok = true;
-      if (k == "stream" || k == "prefix") {
-        ok = v.is_string() && !v.get_string().empty();
-        if (ok) (k == "stream" ? sel.stream : sel.prefix) = std::string(v.get_string());
-      } else if (k == "from_seq" || k == "to_seq") {
-        auto n = as_u64(v);
-        ok = n.has_value();
-        (k == "from_seq" ? sel.from_seq : sel.to_seq) = n;
-      } else {
-        auto t = canonical_time(v);
-        ok = t.has_value();
-        (k == "from_time" ? sel.from_time_us : sel.to_time_us) = t;
-      }
-      if (!ok) {
-        fatal(errc::malformed_entry, "selection member \"" + std::string(k) + "\" has a bad value");
-        return false;
-      }
-    }
-    const int kinds = (sel.stream ? 1 : 0) + (sel.prefix ? 1 : 0) + (sel.from_seq || sel.to_seq ? 1 : 0) +
-                      (sel.from_time_us || sel.to_time_us ? 1 : 0);
-    if (kinds != 1 || sel.from_seq.has_value() != sel.to_seq.has_value() ||
-        sel.from_time_us.has_value() != sel.to_time_us.has_value()) {
-      fatal(errc::malformed_entry,
-            "the selection must be exactly one of: stream; prefix; from_seq + to_seq; from_time + to_time");
-      return false;
-    }
-    if ((sel.from_seq && *sel.from_seq > *sel.to_seq) || (sel.from_time_us && *sel.from_time_us > *sel.to_time_us)) {
-      fatal(errc::malformed_entry, "the selection's range ends before it begins");
-      return false;
-    }
-    return true;
   }
 
   void on_checkpoint(const boost::json::object& o) {
@@ -443,6 +305,7 @@ class bundle_checker {
 
   void start_tree() {
     phase_ = phase::tree;
+    streams_.emplace(report_.complete_streams);
     pool_.emplace(threads_, chunk_events_, keys_,
                   [this](const pending_event& p, checked_event& r) { complete_event(p, r); });
   }
@@ -481,6 +344,8 @@ class bundle_checker {
     ++report_.nodes;
   }
 
+  // An event or fence line: its position, its leaf hash into the range, its
+  // entry and recorded_at order.
   void on_leaf(const boost::json::object& o, bool fence) {
     const bool erased = !fence && o.size() == 4;
     if (fence ? !has_members(o, {"type", "seq", "leaf_entry"})
@@ -521,23 +386,28 @@ class bundle_checker {
       last_recorded_at_ = entry->recorded_at_us;
     }
     if (fence) return on_fence(*seq, entry);
+    on_event(o, *seq, erased, std::move(entry));
+  }
 
-    // An event line: erased or with its record and salt.
+  // An event line (its leaf already folded in): erased, or with its record
+  // and salt, which go to the signature pool.
+  void on_event(const boost::json::object& o, std::uint64_t seq, bool erased,
+                std::optional<crypto::leaf_entry> entry) {
     ++report_.events;
     const auto& sel = report_.selection;
-    if (sel.from_seq && (*seq < *sel.from_seq || *seq >= *sel.to_seq))
-      fail_leaf(*seq, errc::malformed_entry, "an event outside the selected seq range");
+    if (sel.from_seq && (seq < *sel.from_seq || seq >= *sel.to_seq))
+      fail_leaf(seq, errc::malformed_entry, "an event outside the selected seq range");
     if (entry) {
       if (!report_.first_recorded_at_us) report_.first_recorded_at_us = entry->recorded_at_us;
       report_.last_recorded_at_us = entry->recorded_at_us;
       if (sel.from_time_us && (entry->recorded_at_us < *sel.from_time_us || entry->recorded_at_us >= *sel.to_time_us))
-        fail_leaf(*seq, errc::malformed_entry, "an event recorded outside the selected time range");
+        fail_leaf(seq, errc::malformed_entry, "an event recorded outside the selected time range");
     }
-    if (sel.from_time_us) note_shown(*seq, shown_kind::event);
+    if (sel.from_time_us) note_shown(seq, shown_kind::event);
 
     pending_event p;
     p.line = line_no_;
-    p.seq = *seq;
+    p.seq = seq;
     p.erased_before = report_.erased;
     p.erased = erased;
     p.entry = std::move(entry);
@@ -626,20 +496,20 @@ class bundle_checker {
   void complete_event(const pending_event& p, checked_event& r) {
     const std::string event_id = r.record ? r.record->event_id : std::string();
     std::string first_problem;
-    auto fail = [&](errc e, std::string what) {
-      if (first_problem.empty()) first_problem = what;
-      add_failure(p.line, p.seq, event_id, e, std::move(what));
+    auto fail = [&](const status& s) {
+      if (first_problem.empty()) first_problem = s.message();
+      add_failure(p.line, p.seq, event_id, s);
     };
-    for (auto& pr : r.problems) fail(static_cast<errc>(pr.value()), pr.reason());
+    for (const auto& pr : r.problems) fail(pr);
     if (r.record) {
       const auto& rec = *r.record;
       ++key_use_[rec.kid];
       const auto& sel = report_.selection;
       if (sel.stream && rec.stream != *sel.stream)
-        fail(errc::malformed_entry, "an event of stream \"" + rec.stream + "\", not of the selected stream");
+        fail({errc::malformed_entry, "an event of stream \"" + rec.stream + "\", not of the selected stream"});
       if (sel.prefix && rec.stream.compare(0, sel.prefix->size(), *sel.prefix) != 0)
-        fail(errc::malformed_entry, "an event of stream \"" + rec.stream + "\", outside the selected prefix");
-      track_stream(p, rec, fail);
+        fail({errc::malformed_entry, "an event of stream \"" + rec.stream + "\", outside the selected prefix"});
+      if (auto s = streams_->add(p.seq, p.erased_before, rec); s.failed()) fail(s);
     }
     if (opts_.keep_rows) {
       event_row row;
@@ -666,38 +536,6 @@ class bundle_checker {
     }
   }
 
-  // Per-stream tallies, and with complete_streams the revision rule: each
-  // stream's revisions run 0, 1, 2, … A gap can only be explained by erased
-  // events (whose stream the bundle does not show) between the two events.
-  template <class Fail>
-  void track_stream(const pending_event& p, const crypto::event_record& rec, Fail& fail) {
-    auto [it, fresh] = streams_.try_emplace(rec.stream);
-    auto& st = it->second;
-    if (fresh) {
-      st.first_revision = st.last_revision = rec.revision;
-      st.first_seq = st.last_seq = p.seq;
-      st.events = 1;
-      st.erased_seen = p.erased_before;
-      if (report_.complete_streams && rec.revision > p.erased_before)
-        fail(errc::malformed_entry, "stream \"" + rec.stream + "\" begins at revision " +
-                                        std::to_string(rec.revision) + ": earlier revisions are missing");
-      return;
-    }
-    if (report_.complete_streams) {
-      if (rec.revision <= st.last_revision)
-        fail(errc::malformed_entry, "revision " + std::to_string(rec.revision) + " of stream \"" + rec.stream +
-                                        "\" follows revision " + std::to_string(st.last_revision));
-      else if (rec.revision - st.last_revision - 1 > p.erased_before - st.erased_seen)
-        fail(errc::malformed_entry, "revisions " + std::to_string(st.last_revision + 1) + " to " +
-                                        std::to_string(rec.revision - 1) + " of stream \"" + rec.stream +
-                                        "\" are missing");
-    }
-    st.last_revision = rec.revision;
-    st.last_seq = p.seq;
-    st.erased_seen = p.erased_before;
-    ++st.events;
-  }
-
   // -- after the end line -------------------------------------------------------
 
   void final_checks() {
@@ -719,8 +557,7 @@ class bundle_checker {
   }
 
   void summarise() {
-    for (auto& [name, st] : streams_)
-      report_.streams.push_back({name, st.events, st.first_revision, st.last_revision, st.first_seq, st.last_seq});
+    if (streams_) report_.streams = streams_->summaries();
     for (const auto& kid : key_order_) {
       const auto& key = keys_.at(kid);
       const auto used = key_use_.find(kid);
@@ -760,7 +597,7 @@ class bundle_checker {
 
   // Events in flight and per-stream state.
   std::optional<signature_pool> pool_;  // from the first tree line on
-  std::map<std::string, stream_state, std::less<>> streams_;
+  std::optional<stream_tracker> streams_;  // from the first tree line on
   std::vector<event_row> rows_;
 };
 
