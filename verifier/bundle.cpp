@@ -134,16 +134,15 @@ class bundle_checker {
   bool check_since() {
     const crypto::note_verifier keys[] = {log_key_};
     auto cp = verify_checkpoint(*opts_.since_checkpoint, keys, true);
-    if (!cp.ok()) {
-      fatal(static_cast<errc>(cp.error.code.value()),
-            "the trusted checkpoint (--since) does not verify with the log key: " + cp.error.detail);
+    if (!cp) {
+      fatal(cp.error().with_reason("the trusted checkpoint (--since) does not verify with the log key"));
       return false;
     }
-    if (cp.value->body.origin != log_key_.name()) {
+    if (cp->body.origin != log_key_.name()) {
       fatal(errc::malformed_checkpoint, "the trusted checkpoint's origin is not the log key's name");
       return false;
     }
-    since_ = cp.value->body;
+    since_ = cp->body;
     return true;
   }
 
@@ -231,13 +230,12 @@ class bundle_checker {
     report_.checkpoint_note = str(o.at("note"));
     const crypto::note_verifier keys[] = {log_key_};
     auto cp = verify_checkpoint(report_.checkpoint_note, keys, true);
-    if (!cp.ok())
-      return fatal(static_cast<errc>(cp.error.code.value()), "the checkpoint does not verify: " + cp.error.detail);
-    if (cp.value->body.origin != report_.origin)
+    if (!cp) return fatal(cp.error().with_reason("the checkpoint does not verify"));
+    if (cp->body.origin != report_.origin)
       return fatal(errc::malformed_checkpoint, "the checkpoint's origin differs from the header's");
     report_.anchored = true;
-    report_.tree_size = cp.value->body.size;
-    report_.root = cp.value->body.root;
+    report_.tree_size = cp->body.size;
+    report_.root = cp->body.root;
     if (report_.selection.to_seq && *report_.selection.to_seq > report_.tree_size)
       return fatal(errc::malformed_entry, "the selection's to_seq is beyond the checkpoint's tree size");
     phase_ = phase::consistency_or_keys;
