@@ -4,46 +4,36 @@
 // form of each line, the line order, leaf positions, the compact-range fold
 // to the checkpoint's root, recorded_at monotonicity, fences and node
 // minimality. Everything that concerns one event alone (record + salt
-// commitment, JWS parse and signature, payload fields) runs on workers in
-// chunks; finished chunks come back in seq order, where the per-stream
-// checks (selection, revision contiguity) complete them.
+// commitment, JWS parse and signature, payload fields) is the signature
+// pool's job (signature_pool.hpp); its verdicts come back in seq order, where
+// the per-stream checks (selection, revision contiguity) complete them. The
+// lines themselves come from line_reader.hpp.
 
 #include "verifier/bundle.hpp"
 
 #include "crypto/checkpoint.hpp"
 #include "crypto/encoding.hpp"
 #include "crypto/ijson.hpp"
-#include "crypto/jws.hpp"
 #include "crypto/keys.hpp"
 #include "crypto/leaf_entry.hpp"
 #include "crypto/merkle.hpp"
+#include "verifier/compact_range.hpp"
+#include "verifier/line_fields.hpp"
+#include "verifier/line_reader.hpp"
+#include "verifier/signature_pool.hpp"
+#include "verifier/stream_tracker.hpp"
 #include "verifier/verify.hpp"
 
 #include <boost/json.hpp>
 
 #include <algorithm>
-#include <condition_variable>
-#include <deque>
 #include <istream>
 #include <map>
-#include <memory>
-#include <mutex>
 #include <thread>
 
 namespace vellum::verifier {
 
 using crypto::errc;
-
-std::string export_selection::describe() const {
-  if (stream) return "stream " + *stream + " (every event)";
-  if (prefix) return "every stream whose name starts with \"" + *prefix + "\"";
-  if (from_seq && to_seq)
-    return "seq " + std::to_string(*from_seq) + " up to " + std::to_string(*to_seq) + " (exclusive)";
-  if (from_time_us && to_time_us)
-    return "recorded from " + crypto::format_time_us(*from_time_us) + " until " +
-           crypto::format_time_us(*to_time_us) + " (exclusive)";
-  return "(none)";
-}
 
 std::string bundle_failure::describe() const {
   std::string s;
@@ -64,312 +54,8 @@ std::string jwk_thumbprint(const crypto::public_key& key) {
 
 namespace {
 
-constexpr std::size_t max_line_bytes = std::size_t{64} << 20;
-
-// ---------------------------------------------------------------------------
-// Reads '\n'-terminated lines through a fixed buffer; a line longer than
-// max_line_bytes is refused before it is fully in memory.
-class line_reader {
- public:
-  enum class status { line, end, unterminated, too_long, io_error };
-
-  explicit line_reader(std::istream& in) : in_(in), buf_(std::size_t{1} << 16) {}
-
-  status next(std::string& line) {
-    line.clear();
-    for (;;) {
-      const char* begin = buf_.data() + pos_;
-      const char* end = buf_.data() + end_;
-      const char* nl = std::find(begin, end, '\n');
-      line.append(begin, nl);
-      if (line.size() > max_line_bytes) return status::too_long;
-      if (nl != end) {
-        pos_ = static_cast<std::size_t>(nl - buf_.data()) + 1;
-        bytes_ += line.size() + 1;
-        return status::line;
-      }
-      pos_ = end_ = 0;
-      in_.read(buf_.data(), static_cast<std::streamsize>(buf_.size()));
-      end_ = static_cast<std::size_t>(in_.gcount());
-      if (end_ == 0) {
-        if (in_.bad()) return status::io_error;
-        bytes_ += line.size();
-        return line.empty() ? status::end : status::unterminated;
-      }
-    }
-  }
-  std::uint64_t bytes() const { return bytes_; }
-
- private:
-  std::istream& in_;
-  std::vector<char> buf_;
-  std::size_t pos_ = 0;
-  std::size_t end_ = 0;
-  std::uint64_t bytes_ = 0;
-};
-
-// ---------------------------------------------------------------------------
-// JSON helpers for lines whose canonical form was already checked.
-
-// True when `o` has exactly these member names, in this order.
-bool has_members(const boost::json::object& o, std::initializer_list<std::string_view> names) {
-  if (o.size() != names.size()) return false;
-  auto it = o.begin();
-  for (auto name : names) {
-    if (it->key() != name) return false;
-    ++it;
-  }
-  return true;
-}
-
-std::optional<std::uint64_t> as_u64(const boost::json::value& v) {
-  if (v.is_uint64()) return v.get_uint64();
-  if (v.is_int64() && v.get_int64() >= 0) return static_cast<std::uint64_t>(v.get_int64());
-  return std::nullopt;
-}
-
-std::optional<crypto::hash> as_hash(const boost::json::value& v) {
-  if (!v.is_string()) return std::nullopt;
-  auto raw = crypto::base64_decode(v.get_string());
-  if (!raw || raw->size() != 32) return std::nullopt;
-  crypto::hash h;
-  std::copy(raw->begin(), raw->end(), h.begin());
-  return h;
-}
-
-std::string_view str(const boost::json::value& v) {
-  return v.is_string() ? std::string_view(v.get_string()) : std::string_view{};
-}
-
-// A time bound of the selection: RFC 3339 in exactly the form format_time_us writes.
-std::optional<std::uint64_t> canonical_time(const boost::json::value& v) {
-  if (!v.is_string()) return std::nullopt;
-  auto us = crypto::parse_rfc3339_us(v.get_string());
-  if (!us || crypto::format_time_us(*us) != std::string_view(v.get_string())) return std::nullopt;
-  return us;
-}
-
-// ---------------------------------------------------------------------------
-// Per-event work, done on the worker threads.
-
-struct key_info {
-  crypto::public_key key;
-};
-using key_map = std::map<std::string, key_info, std::less<>>;
-
-struct pending_event {
-  std::uint64_t line = 0;
-  std::uint64_t seq = 0;
-  std::uint64_t erased_before = 0;  // erased event lines before this one
-  bool erased = false;
-  std::optional<crypto::leaf_entry> entry;  // nullopt: the entry did not decode
-  std::string record;
-  bytes salt;
-};
-
-struct problem {
-  boost::system::error_code code;
-  std::string what;
-};
-
-struct checked_event {
-  std::optional<crypto::event_record> record;  // set when record + salt match the entry
-  std::string type, author, meaning, occurred_at, amends;
-  std::vector<problem> problems;
-};
-
-std::string author_text(const boost::json::value& v) {
-  if (v.is_string()) return std::string(v.get_string());
-  if (!v.is_object()) return {};
-  const auto& o = v.get_object();
-  std::string who;
-  if (auto* n = o.if_contains("name"); n && n->is_string()) who = n->get_string();
-  if (who.empty())
-    if (auto* id = o.if_contains("id"); id && id->is_string()) who = id->get_string();
-  if (auto* r = o.if_contains("role"); r && r->is_string())
-    who += (who.empty() ? "" : " ") + std::string("(") + std::string(r->get_string()) + ")";
-  return who;
-}
-
-// Checks one event on its own (docs/formats.md §8): commitment, JWS syntax,
-// kid agreement, signature, payload event_id and stream. `keys` is read only.
-checked_event check_event(const pending_event& p, const key_map& keys) {
-  checked_event out;
-  auto fail = [&](errc e, std::string what) { out.problems.push_back({make_error_code(e), std::move(what)}); };
-  if (!p.entry) return out;  // reported by the reading thread
-  auto rec = crypto::check_record(*p.entry, p.salt, p.record);
-  if (!rec) {
-    if (rec.error() == errc::commitment_mismatch)
-      fail(errc::commitment_mismatch,
-           "record and salt do not match the leaf entry (commitment, seq, kid or recorded_at differ): "
-           "the record, the salt or the leaf entry was altered");
-    else
-      fail(errc::malformed_entry, "record is not a canonical v1 event record, or the salt is not 32 bytes");
-    return out;
-  }
-  out.record = std::move(*rec);
-  const auto& r = *out.record;
-
-  auto token = crypto::jws_parse(r.jws);
-  if (!token) {
-    fail(static_cast<errc>(token.error().value()), "the record's JWS is malformed: " +
-                                                       token.error().message());
-    return out;
-  }
-  // What the event says, for the report, whether or not its signature holds.
-  auto payload = crypto::parse_ijson(crypto::as_chars(token->payload));
-  if (!payload || !payload->is_object()) {
-    fail(errc::malformed_json, "the JWS payload is not an I-JSON object");
-  } else {
-    const auto& o = payload->get_object();
-    auto text = [&](const char* name) {
-      auto* v = o.if_contains(name);
-      return v && v->is_string() ? std::string(v->get_string()) : std::string();
-    };
-    out.type = text("type");
-    out.meaning = text("meaning");
-    out.occurred_at = text("occurred_at");
-    out.amends = text("amends");
-    if (auto* a = o.if_contains("author")) out.author = author_text(*a);
-    auto* id = o.if_contains("event_id");
-    if (!id || !id->is_string() || id->get_string() != r.event_id)
-      fail(errc::commitment_mismatch, "the signed payload's event_id differs from the record's");
-    auto* s = o.if_contains("stream");
-    if (!s || !s->is_string() || s->get_string() != r.stream)
-      fail(errc::commitment_mismatch, "the signed payload's stream differs from the record's");
-  }
-
-  if (token->kid != r.kid) {
-    fail(errc::unknown_key, "the JWS header's kid \"" + token->kid + "\" differs from the record's kid \"" +
-                                r.kid + "\"");
-    return out;
-  }
-  auto key = keys.find(r.kid);
-  if (key == keys.end()) {
-    fail(errc::unknown_key, "no key line for kid \"" + r.kid + "\"");
-    return out;
-  }
-  if (auto v = crypto::jws_verify(*token, key->second.key); !v) {
-    if (v.error() == errc::algorithm_mismatch)
-      fail(errc::algorithm_mismatch, "JWS alg \"" + token->alg + "\" does not fit the " +
-                                         std::string(crypto::to_string(key->second.key.type())) +
-                                         " key \"" + r.kid + "\"");
-    else
-      fail(static_cast<errc>(v.error().value()),
-           "the JWS signature does not verify with the key \"" + r.kid + "\"");
-  }
-  return out;
-}
-
-// A batch of events checked together on one worker.
-struct chunk {
-  std::vector<pending_event> in;
-  std::vector<checked_event> out;
-  bool done = false;
-};
-
-// A fixed set of threads checking chunks from a queue. The caller bounds the
-// number of chunks in flight; wait() returns when a given chunk is done.
-class worker_pool {
- public:
-  worker_pool(unsigned threads, const key_map& keys) : keys_(keys) {
-    for (unsigned i = 0; i < threads; ++i) threads_.emplace_back([this] { run(); });
-  }
-  ~worker_pool() {
-    {
-      std::lock_guard lock(mutex_);
-      stop_ = true;
-    }
-    work_cv_.notify_all();
-    for (auto& t : threads_) t.join();
-  }
-  worker_pool(const worker_pool&) = delete;
-  worker_pool& operator=(const worker_pool&) = delete;
-
-  void submit(chunk* c) {
-    {
-      std::lock_guard lock(mutex_);
-      jobs_.push_back(c);
-    }
-    work_cv_.notify_one();
-  }
-  void wait(chunk* c) {
-    std::unique_lock lock(mutex_);
-    done_cv_.wait(lock, [c] { return c->done; });
-  }
-
- private:
-  void run() {
-    for (;;) {
-      chunk* c = nullptr;
-      {
-        std::unique_lock lock(mutex_);
-        work_cv_.wait(lock, [this] { return stop_ || !jobs_.empty(); });
-        if (jobs_.empty()) return;
-        c = jobs_.front();
-        jobs_.pop_front();
-      }
-      c->out.reserve(c->in.size());
-      for (const auto& p : c->in) c->out.push_back(p.erased ? checked_event{} : check_event(p, keys_));
-      {
-        std::lock_guard lock(mutex_);
-        c->done = true;
-      }
-      done_cv_.notify_all();
-    }
-  }
-
-  const key_map& keys_;
-  std::mutex mutex_;
-  std::condition_variable work_cv_;
-  std::condition_variable done_cv_;
-  std::deque<chunk*> jobs_;
-  bool stop_ = false;
-  std::vector<std::thread> threads_;
-};
-
-// ---------------------------------------------------------------------------
-// The compact range of leaves [0, pos): complete subtree hashes with
-// strictly decreasing levels from the bottom (the binary digits of pos).
-
-class compact_range {
- public:
-  // Appends the complete subtree of 2^level leaves starting at pos (the
-  // caller checked pos % 2^level == 0), merging equal neighbours.
-  void push(unsigned level, crypto::hash h) {
-    while (!stack_.empty() && stack_.back().level == level) {
-      h = crypto::node_hash(stack_.back().h, h);
-      stack_.pop_back();
-      ++level;
-    }
-    stack_.push_back({level, h});
-  }
-  // RFC 9162 MTH of the leaves so far: fold right to left.
-  crypto::hash root() const {
-    if (stack_.empty()) return crypto::empty_root();
-    crypto::hash h = stack_.back().h;
-    for (auto it = stack_.rbegin() + 1; it != stack_.rend(); ++it) h = crypto::node_hash(it->h, h);
-    return h;
-  }
-
- private:
-  struct entry {
-    unsigned level;
-    crypto::hash h;
-  };
-  std::vector<entry> stack_;
-};
-
-// The levels of the fewest aligned complete subtrees covering [begin, end),
-// left to right (the writer's rule: crypto::minimal_cover).
-std::vector<unsigned> minimal_cover_levels(std::uint64_t begin, std::uint64_t end) {
-  std::vector<unsigned> levels;
-  for (const auto& id : crypto::minimal_cover(begin, end)) levels.push_back(id.level);
-  return levels;
-}
-
-// ---------------------------------------------------------------------------
-
+// One pass over one bundle: reads lines, checks them in order, feeds events
+// to the signature pool and writes everything it finds into `report`.
 class bundle_checker {
  public:
   bundle_checker(const crypto::note_verifier& log_key, const bundle_options& opts, bundle_report& report)
@@ -381,22 +67,21 @@ class bundle_checker {
   void run(std::istream& in) {
     if (opts_.since_checkpoint && !check_since()) return;
     line_reader reader(in);
-    std::string line;
     for (;;) {
-      const auto st = reader.next(line);
+      const auto st = reader.next();
       report_.bytes = reader.bytes();
-      if (st == line_reader::status::end) break;
-      if (st == line_reader::status::io_error) {
+      if (st == line_reader::read_status::end) break;
+      if (st == line_reader::read_status::io_error) {
         report_.read_error = "reading the bundle failed after " + std::to_string(reader.bytes()) + " bytes";
         break;
       }
-      ++line_no_;
+      line_no_ = reader.line_number();
       report_.lines = line_no_;
-      if (st == line_reader::status::too_long) {
-        fatal(errc::malformed_entry, "line is longer than " + std::to_string(max_line_bytes) + " bytes");
+      if (st == line_reader::read_status::too_long) {
+        fatal(errc::malformed_entry, "line is longer than " + std::to_string(reader.max_line_bytes()) + " bytes");
         break;
       }
-      if (st == line_reader::status::unterminated) {
+      if (st == line_reader::read_status::unterminated) {
         fatal(errc::malformed_entry, "the last line does not end in a newline: the bundle is truncated");
         break;
       }
@@ -404,7 +89,7 @@ class bundle_checker {
         fatal(errc::malformed_entry, "data after the end line");
         break;
       }
-      handle_line(line);
+      handle_line(reader.text());
       if (stopped_) break;
       if (opts_.progress && (line_no_ % 4096) == 0) opts_.progress(line_no_, reader.bytes());
     }
@@ -422,26 +107,23 @@ class bundle_checker {
   enum class phase { header, checkpoint, consistency_or_keys, keys, tree, after_end };
   enum class shown_kind { event, lower_fence, upper_fence };
 
-  struct stream_state {
-    std::uint64_t events = 0;
-    std::uint64_t first_revision = 0, last_revision = 0;
-    std::uint64_t first_seq = 0, last_seq = 0;
-    std::uint64_t erased_seen = 0;  // erased events before this stream's last event
-  };
-
   // -- failures ---------------------------------------------------------------
 
-  void add_failure(std::uint64_t line, std::optional<std::uint64_t> seq, std::string event_id, errc e,
-                   std::string what) {
+  void add_failure(std::uint64_t line, std::optional<std::uint64_t> seq, std::string event_id, const status& s) {
     ++report_.failure_count;
     if (report_.failures.size() < opts_.max_failures)
-      report_.failures.push_back({line, seq, std::move(event_id), make_error_code(e), std::move(what)});
+      report_.failures.push_back({line, seq, std::move(event_id), s.code(), s.message()});
+  }
+  void add_failure(std::uint64_t line, std::optional<std::uint64_t> seq, std::string event_id, errc e,
+                   std::string what) {
+    add_failure(line, seq, std::move(event_id), status{e, std::move(what)});
   }
   // A structural problem: the rest of the bundle cannot be interpreted.
-  void fatal(errc e, std::string what) {
-    add_failure(line_no_, std::nullopt, {}, e, std::move(what));
+  void fatal(const status& s) {
+    add_failure(line_no_, std::nullopt, {}, s);
     stopped_ = true;
   }
+  void fatal(errc e, std::string what) { fatal(status{e, std::move(what)}); }
   void fail_line(errc e, std::string what) { add_failure(line_no_, std::nullopt, {}, e, std::move(what)); }
   void fail_leaf(std::uint64_t seq, errc e, std::string what) {
     add_failure(line_no_, seq, {}, e, std::move(what));
@@ -452,16 +134,15 @@ class bundle_checker {
   bool check_since() {
     const crypto::note_verifier keys[] = {log_key_};
     auto cp = verify_checkpoint(*opts_.since_checkpoint, keys, true);
-    if (!cp.ok()) {
-      fatal(static_cast<errc>(cp.error.code.value()),
-            "the trusted checkpoint (--since) does not verify with the log key: " + cp.error.detail);
+    if (!cp) {
+      fatal(cp.error().with_reason("the trusted checkpoint (--since) does not verify with the log key"));
       return false;
     }
-    if (cp.value->body.origin != log_key_.name()) {
+    if (cp->body.origin != log_key_.name()) {
       fatal(errc::malformed_checkpoint, "the trusted checkpoint's origin is not the log key's name");
       return false;
     }
-    since_ = cp.value->body;
+    since_ = cp->body;
     return true;
   }
 
@@ -535,58 +216,12 @@ class bundle_checker {
       return fatal(errc::malformed_entry, "complete_streams must be true or false");
     report_.complete_streams = o.at("complete_streams").get_bool();
     if (!o.at("selection").is_object()) return fatal(errc::malformed_entry, "selection must be an object");
-    if (!parse_selection(o.at("selection").get_object())) return;
+    if (auto s = parse_selection(o.at("selection").get_object(), report_.selection); s.failed()) return fatal(s);
     const auto& sel = report_.selection;
     if (report_.complete_streams != (sel.stream || sel.prefix))
       return fatal(errc::malformed_entry,
                    "complete_streams must be true exactly when the selection is a stream or a prefix");
     phase_ = phase::checkpoint;
-  }
-
-  bool parse_selection(const boost::json::object& o) {
-    // Members in the order §8 lists; exactly one kind of selection.
-    static constexpr std::string_view order[] = {"stream", "prefix", "from_seq", "to_seq", "from_time", "to_time"};
-    std::size_t next = 0;
-    auto& sel = report_.selection;
-    for (const auto& m : o) {
-      while (next < std::size(order) && order[next] != m.key()) ++next;
-      if (next == std::size(order)) {
-        fatal(errc::malformed_entry, "selection member \"" + std::string(m.key()) + "\" is unknown or out of order");
-        return false;
-      }
-      const auto& v = m.value();
-      const std::string_view k = m.key();
-      bool ok = true;
-      if (k == "stream" || k == "prefix") {
-        ok = v.is_string() && !v.get_string().empty();
-        if (ok) (k == "stream" ? sel.stream : sel.prefix) = std::string(v.get_string());
-      } else if (k == "from_seq" || k == "to_seq") {
-        auto n = as_u64(v);
-        ok = n.has_value();
-        (k == "from_seq" ? sel.from_seq : sel.to_seq) = n;
-      } else {
-        auto t = canonical_time(v);
-        ok = t.has_value();
-        (k == "from_time" ? sel.from_time_us : sel.to_time_us) = t;
-      }
-      if (!ok) {
-        fatal(errc::malformed_entry, "selection member \"" + std::string(k) + "\" has a bad value");
-        return false;
-      }
-    }
-    const int kinds = (sel.stream ? 1 : 0) + (sel.prefix ? 1 : 0) + (sel.from_seq || sel.to_seq ? 1 : 0) +
-                      (sel.from_time_us || sel.to_time_us ? 1 : 0);
-    if (kinds != 1 || sel.from_seq.has_value() != sel.to_seq.has_value() ||
-        sel.from_time_us.has_value() != sel.to_time_us.has_value()) {
-      fatal(errc::malformed_entry,
-            "the selection must be exactly one of: stream; prefix; from_seq + to_seq; from_time + to_time");
-      return false;
-    }
-    if ((sel.from_seq && *sel.from_seq > *sel.to_seq) || (sel.from_time_us && *sel.from_time_us > *sel.to_time_us)) {
-      fatal(errc::malformed_entry, "the selection's range ends before it begins");
-      return false;
-    }
-    return true;
   }
 
   void on_checkpoint(const boost::json::object& o) {
@@ -595,13 +230,12 @@ class bundle_checker {
     report_.checkpoint_note = str(o.at("note"));
     const crypto::note_verifier keys[] = {log_key_};
     auto cp = verify_checkpoint(report_.checkpoint_note, keys, true);
-    if (!cp.ok())
-      return fatal(static_cast<errc>(cp.error.code.value()), "the checkpoint does not verify: " + cp.error.detail);
-    if (cp.value->body.origin != report_.origin)
+    if (!cp) return fatal(cp.error().with_reason("the checkpoint does not verify"));
+    if (cp->body.origin != report_.origin)
       return fatal(errc::malformed_checkpoint, "the checkpoint's origin differs from the header's");
     report_.anchored = true;
-    report_.tree_size = cp.value->body.size;
-    report_.root = cp.value->body.root;
+    report_.tree_size = cp->body.size;
+    report_.root = cp->body.root;
     if (report_.selection.to_seq && *report_.selection.to_seq > report_.tree_size)
       return fatal(errc::malformed_entry, "the selection's to_seq is beyond the checkpoint's tree size");
     phase_ = phase::consistency_or_keys;
@@ -663,13 +297,15 @@ class bundle_checker {
     if (!key) return fatal(errc::malformed_key, "the public key of \"" + kid + "\" is not an SPKI PEM key");
     if (key->to_pem() != pem)
       return fatal(errc::malformed_key, "the public key of \"" + kid + "\" is not in canonical PEM form");
-    keys_.emplace(kid, key_info{std::move(*key)});
+    keys_.emplace(kid, std::move(*key));
     key_order_.push_back(kid);
   }
 
   void start_tree() {
     phase_ = phase::tree;
-    if (threads_ > 1) pool_ = std::make_unique<worker_pool>(threads_, keys_);
+    streams_.emplace(report_.complete_streams);
+    pool_.emplace(threads_, chunk_events_, keys_,
+                  [this](const pending_event& p, checked_event& r) { complete_event(p, r); });
   }
 
   // Closes the run of node lines before position pos_ and checks that it is
@@ -706,6 +342,8 @@ class bundle_checker {
     ++report_.nodes;
   }
 
+  // An event or fence line: its position, its leaf hash into the range, its
+  // entry and recorded_at order.
   void on_leaf(const boost::json::object& o, bool fence) {
     const bool erased = !fence && o.size() == 4;
     if (fence ? !has_members(o, {"type", "seq", "leaf_entry"})
@@ -746,23 +384,28 @@ class bundle_checker {
       last_recorded_at_ = entry->recorded_at_us;
     }
     if (fence) return on_fence(*seq, entry);
+    on_event(o, *seq, erased, std::move(entry));
+  }
 
-    // An event line: erased or with its record and salt.
+  // An event line (its leaf already folded in): erased, or with its record
+  // and salt, which go to the signature pool.
+  void on_event(const boost::json::object& o, std::uint64_t seq, bool erased,
+                std::optional<crypto::leaf_entry> entry) {
     ++report_.events;
     const auto& sel = report_.selection;
-    if (sel.from_seq && (*seq < *sel.from_seq || *seq >= *sel.to_seq))
-      fail_leaf(*seq, errc::malformed_entry, "an event outside the selected seq range");
+    if (sel.from_seq && (seq < *sel.from_seq || seq >= *sel.to_seq))
+      fail_leaf(seq, errc::malformed_entry, "an event outside the selected seq range");
     if (entry) {
       if (!report_.first_recorded_at_us) report_.first_recorded_at_us = entry->recorded_at_us;
       report_.last_recorded_at_us = entry->recorded_at_us;
       if (sel.from_time_us && (entry->recorded_at_us < *sel.from_time_us || entry->recorded_at_us >= *sel.to_time_us))
-        fail_leaf(*seq, errc::malformed_entry, "an event recorded outside the selected time range");
+        fail_leaf(seq, errc::malformed_entry, "an event recorded outside the selected time range");
     }
-    if (sel.from_time_us) note_shown(*seq, shown_kind::event);
+    if (sel.from_time_us) note_shown(seq, shown_kind::event);
 
     pending_event p;
     p.line = line_no_;
-    p.seq = *seq;
+    p.seq = seq;
     p.erased_before = report_.erased;
     p.erased = erased;
     p.entry = std::move(entry);
@@ -839,65 +482,32 @@ class bundle_checker {
 
   // -- the worker pipeline ------------------------------------------------------
 
-  void enqueue(pending_event p) {
-    if (!current_) current_ = std::make_unique<chunk>();
-    current_->in.push_back(std::move(p));
-    if (current_->in.size() >= chunk_events_) flush_chunk();
-  }
-
-  void flush_chunk() {
-    if (!current_ || current_->in.empty()) return;
-    if (!pool_) {
-      // One thread: check here and now.
-      for (const auto& p : current_->in)
-        current_->out.push_back(p.erased ? checked_event{} : check_event(p, keys_));
-      complete(*current_);
-      current_.reset();
-      return;
-    }
-    pool_->submit(current_.get());
-    in_flight_.push_back(std::move(current_));
-    // Bound memory: at most two chunks per worker in flight.
-    while (in_flight_.size() > 2 * static_cast<std::size_t>(threads_)) {
-      pool_->wait(in_flight_.front().get());
-      complete(*in_flight_.front());
-      in_flight_.pop_front();
-    }
-  }
+  void enqueue(pending_event p) { pool_->add(std::move(p)); }
 
   void finish_chunks() {
-    flush_chunk();
     // Events read before a structural failure still get their verdicts.
-    while (!in_flight_.empty()) {
-      pool_->wait(in_flight_.front().get());
-      complete(*in_flight_.front());
-      in_flight_.pop_front();
-    }
+    if (pool_) pool_->finish();
     pool_.reset();
   }
 
-  // The order-dependent checks of a checked chunk, in seq order.
-  void complete(chunk& c) {
-    for (std::size_t i = 0; i < c.in.size(); ++i) complete_event(c.in[i], c.out[i]);
-  }
-
+  // The order-dependent checks of one checked event, called in seq order.
   void complete_event(const pending_event& p, checked_event& r) {
     const std::string event_id = r.record ? r.record->event_id : std::string();
     std::string first_problem;
-    auto fail = [&](errc e, std::string what) {
-      if (first_problem.empty()) first_problem = what;
-      add_failure(p.line, p.seq, event_id, e, std::move(what));
+    auto fail = [&](const status& s) {
+      if (first_problem.empty()) first_problem = s.message();
+      add_failure(p.line, p.seq, event_id, s);
     };
-    for (auto& pr : r.problems) fail(static_cast<errc>(pr.code.value()), std::move(pr.what));
+    for (const auto& pr : r.problems) fail(pr);
     if (r.record) {
       const auto& rec = *r.record;
       ++key_use_[rec.kid];
       const auto& sel = report_.selection;
       if (sel.stream && rec.stream != *sel.stream)
-        fail(errc::malformed_entry, "an event of stream \"" + rec.stream + "\", not of the selected stream");
+        fail({errc::malformed_entry, "an event of stream \"" + rec.stream + "\", not of the selected stream"});
       if (sel.prefix && rec.stream.compare(0, sel.prefix->size(), *sel.prefix) != 0)
-        fail(errc::malformed_entry, "an event of stream \"" + rec.stream + "\", outside the selected prefix");
-      track_stream(p, rec, fail);
+        fail({errc::malformed_entry, "an event of stream \"" + rec.stream + "\", outside the selected prefix"});
+      if (auto s = streams_->add(p.seq, p.erased_before, rec); s.failed()) fail(s);
     }
     if (opts_.keep_rows) {
       event_row row;
@@ -924,38 +534,6 @@ class bundle_checker {
     }
   }
 
-  // Per-stream tallies, and with complete_streams the revision rule: each
-  // stream's revisions run 0, 1, 2, … A gap can only be explained by erased
-  // events (whose stream the bundle does not show) between the two events.
-  template <class Fail>
-  void track_stream(const pending_event& p, const crypto::event_record& rec, Fail& fail) {
-    auto [it, fresh] = streams_.try_emplace(rec.stream);
-    auto& st = it->second;
-    if (fresh) {
-      st.first_revision = st.last_revision = rec.revision;
-      st.first_seq = st.last_seq = p.seq;
-      st.events = 1;
-      st.erased_seen = p.erased_before;
-      if (report_.complete_streams && rec.revision > p.erased_before)
-        fail(errc::malformed_entry, "stream \"" + rec.stream + "\" begins at revision " +
-                                        std::to_string(rec.revision) + ": earlier revisions are missing");
-      return;
-    }
-    if (report_.complete_streams) {
-      if (rec.revision <= st.last_revision)
-        fail(errc::malformed_entry, "revision " + std::to_string(rec.revision) + " of stream \"" + rec.stream +
-                                        "\" follows revision " + std::to_string(st.last_revision));
-      else if (rec.revision - st.last_revision - 1 > p.erased_before - st.erased_seen)
-        fail(errc::malformed_entry, "revisions " + std::to_string(st.last_revision + 1) + " to " +
-                                        std::to_string(rec.revision - 1) + " of stream \"" + rec.stream +
-                                        "\" are missing");
-    }
-    st.last_revision = rec.revision;
-    st.last_seq = p.seq;
-    st.erased_seen = p.erased_before;
-    ++st.events;
-  }
-
   // -- after the end line -------------------------------------------------------
 
   void final_checks() {
@@ -970,19 +548,18 @@ class bundle_checker {
       else if (last_shown_->first != report_.tree_size - 1 && last_shown_->second != shown_kind::upper_fence)
         fatal(errc::malformed_proof, "no fence after the time range: later events may have been left out");
     }
-    for (const auto& [kid, info] : keys_)
+    for (const auto& [kid, key] : keys_)
       if (!key_use_.contains(kid))
         add_failure(0, std::nullopt, {}, errc::unknown_key, "key \"" + kid + "\" signed no event of the bundle");
     report_.complete = true;
   }
 
   void summarise() {
-    for (auto& [name, st] : streams_)
-      report_.streams.push_back({name, st.events, st.first_revision, st.last_revision, st.first_seq, st.last_seq});
+    if (streams_) report_.streams = streams_->summaries();
     for (const auto& kid : key_order_) {
-      const auto& info = keys_.at(kid);
+      const auto& key = keys_.at(kid);
       const auto used = key_use_.find(kid);
-      report_.keys.push_back({kid, std::string(crypto::to_string(info.key.type())), jwk_thumbprint(info.key),
+      report_.keys.push_back({kid, std::string(crypto::to_string(key.type())), jwk_thumbprint(key),
                               used == key_use_.end() ? 0 : used->second});
     }
     report_.rows = std::move(rows_);
@@ -1017,10 +594,8 @@ class bundle_checker {
   std::optional<std::pair<std::uint64_t, shown_kind>> last_shown_;
 
   // Events in flight and per-stream state.
-  std::unique_ptr<worker_pool> pool_;
-  std::unique_ptr<chunk> current_;
-  std::deque<std::unique_ptr<chunk>> in_flight_;
-  std::map<std::string, stream_state, std::less<>> streams_;
+  std::optional<signature_pool> pool_;  // from the first tree line on
+  std::optional<stream_tracker> streams_;  // from the first tree line on
   std::vector<event_row> rows_;
 };
 

@@ -14,6 +14,7 @@
 #include "crypto/error.hpp"
 #include "crypto/note.hpp"
 #include "crypto/sha256.hpp"
+#include "verifier/selection.hpp"
 
 #include <cstdint>
 #include <functional>
@@ -25,21 +26,6 @@
 namespace vellum::verifier {
 
 inline constexpr std::string_view export_format_v1 = "vellum-export/1";
-
-// What a bundle's header says it selects (§8 "selection"). Exactly one kind is
-// set: stream; prefix; from_seq + to_seq (to exclusive); from_time + to_time
-// (µs since the epoch, to exclusive).
-struct export_selection {
-  std::optional<std::string> stream;
-  std::optional<std::string> prefix;
-  std::optional<std::uint64_t> from_seq;
-  std::optional<std::uint64_t> to_seq;
-  std::optional<std::uint64_t> from_time_us;
-  std::optional<std::uint64_t> to_time_us;
-
-  // "stream therapy-4711", "seq 10 to 20 (exclusive)", ...
-  std::string describe() const;
-};
 
 struct bundle_options {
   // A checkpoint (signed note text) the recipient already trusts; the bundle

@@ -79,10 +79,12 @@ int report(bool json, bool ok, boost::json::object details, const std::string& h
   return ok ? exit_verified : exit_not_verified;
 }
 
-int fail_report(bool json, const verifier::failure& f, const std::string& what) {
+// A verification that failed: the --json "code" is the stable description of
+// the status's code (crypto::errc), "detail" the reason naming what failed.
+int fail_report(bool json, const status& s, const std::string& what) {
   boost::json::object o;
-  o["error"] = {{"code", f.code.message()}, {"detail", f.detail}};
-  return report(json, false, std::move(o), "FAILED: " + what + ": " + f.detail + "\n");
+  o["error"] = {{"code", s.code().message()}, {"detail", s.message()}};
+  return report(json, false, std::move(o), "FAILED: " + what + ": " + s.message() + "\n");
 }
 
 std::vector<crypto::note_verifier> parse_keys(const std::vector<std::string>& vkeys) {
@@ -155,24 +157,24 @@ int cmd_checkpoint(int argc, char** argv) {
   auto keys = parse_keys(vkeys);
   const std::string note = read_input(file);
   auto r = verifier::verify_checkpoint(note, keys, !vm.count("any"));
-  if (!r.ok()) return fail_report(json, r.error, "checkpoint " + file);
-  const auto& cp = r.value->body;
+  if (!r) return fail_report(json, r.error(), "checkpoint " + file);
+  const auto& cp = r->body;
   boost::json::object o{{"origin", cp.origin},
                         {"size", cp.size},
                         {"root", b64(cp.root)},
                         {"root_hex", crypto::hex_encode(cp.root)}};
   boost::json::array signed_by, others, ext;
-  for (const auto& s : r.value->signed_by) signed_by.emplace_back(s);
-  for (const auto& s : r.value->other_signers) others.emplace_back(s);
+  for (const auto& s : r->signed_by) signed_by.emplace_back(s);
+  for (const auto& s : r->other_signers) others.emplace_back(s);
   for (const auto& s : cp.extensions) ext.emplace_back(s);
   o["signed_by"] = std::move(signed_by);
   o["other_signers"] = std::move(others);
   o["extensions"] = std::move(ext);
   std::string human = "checkpoint verified\n  origin:    " + cp.origin +
                       "\n  size:      " + std::to_string(cp.size) + "\n  root:      " + b64(cp.root) +
-                      "\n  signed by: " + join(r.value->signed_by) + "\n";
-  if (!r.value->other_signers.empty())
-    human += "  also signed by (not checked): " + join(r.value->other_signers) + "\n";
+                      "\n  signed by: " + join(r->signed_by) + "\n";
+  if (!r->other_signers.empty())
+    human += "  also signed by (not checked): " + join(r->other_signers) + "\n";
   return report(json, true, std::move(o), human);
 }
 
@@ -192,9 +194,9 @@ int cmd_receipt(int argc, char** argv) {
   auto value = boost::json::parse(text, ec);
   if (ec) throw cli_error{file + " is not JSON: " + ec.message()};
   auto r = verifier::verify_receipt(value, keys.front());
-  if (!r.ok()) return fail_report(json, r.error, "receipt " + file);
-  const auto& rec = r.value->record;
-  const auto& cp = r.value->checkpoint;
+  if (!r) return fail_report(json, r.error(), "receipt " + file);
+  const auto& rec = r->record;
+  const auto& cp = r->checkpoint;
   boost::json::object o{{"seq", rec.seq},           {"stream", rec.stream},
                         {"revision", rec.revision}, {"event_id", rec.event_id},
                         {"kid", rec.kid},           {"recorded_at", crypto::format_time_us(rec.recorded_at_us)},
@@ -275,7 +277,7 @@ int cmd_inclusion(int argc, char** argv) {
   const auto proof = hash_list("proof", proof_s);
   boost::json::object o{{"leaf_index", index}, {"tree_size", size}, {"root", b64(root)}};
   if (auto v = crypto::verify_inclusion(index, size, leaf, proof, root); !v)
-    return fail_report(json, {v.error().code(), v.error().message()},
+    return fail_report(json, v.error(),
                        "inclusion of leaf " + std::to_string(index) + " in tree size " + std::to_string(size));
   return report(json, true, std::move(o),
                 "inclusion verified: leaf " + std::to_string(index) + " is in the tree of size " +
@@ -313,7 +315,7 @@ int cmd_consistency(int argc, char** argv) {
   const auto proof = hash_list("proof", proof_s);
   boost::json::object o{{"size1", size1}, {"size2", size2}, {"root1", b64(root1)}, {"root2", b64(root2)}};
   if (auto v = crypto::verify_consistency(size1, size2, root1, root2, proof); !v)
-    return fail_report(json, {v.error().code(), v.error().message()},
+    return fail_report(json, v.error(),
                        "consistency of tree sizes " + std::to_string(size1) + " and " + std::to_string(size2));
   return report(json, true, std::move(o),
                 "consistency verified: the tree of size " + std::to_string(size1) +

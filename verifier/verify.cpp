@@ -13,6 +13,13 @@ namespace vellum::verifier {
 
 using crypto::errc;
 
+namespace {
+
+// A failed check: its code and the sentence naming what failed.
+status fail(errc e, std::string detail) { return {e, std::move(detail)}; }
+
+}  // namespace
+
 result<crypto::hash> parse_hash(std::string_view text) {
   result<bytes> raw = text.size() == 64 ? crypto::hex_decode(text) : crypto::base64_decode(text);
   if (!raw) return raw.error();
@@ -56,19 +63,17 @@ std::vector<signature_line> signature_lines(std::string_view note) {
 
 }  // namespace
 
-outcome<checkpoint_report> verify_checkpoint(std::string_view note,
-                                             std::span<const crypto::note_verifier> keys,
-                                             bool require_all) {
-  using out = outcome<checkpoint_report>;
-  if (keys.empty()) return out::fail(errc::unknown_key, "no verifier key given");
+result<checkpoint_report> verify_checkpoint(std::string_view note, std::span<const crypto::note_verifier> keys,
+                                            bool require_all) {
+  if (keys.empty()) return fail(errc::unknown_key, "no verifier key given");
 
   auto opened = crypto::open_note(note, keys);
   if (!opened) {
     const auto e = opened.error();
     if (e == errc::bad_signature)
-      return out::fail(errc::bad_signature,
-                       "a signature by one of the given keys does not verify: the note was altered "
-                       "or signed by someone else");
+      return fail(errc::bad_signature,
+                  "a signature by one of the given keys does not verify: the note was altered "
+                  "or signed by someone else");
     if (e == errc::unknown_key) {
       // Name the likely cause: a line with a given key's name but another key ID.
       for (const auto& line : signature_lines(note)) {
@@ -76,15 +81,15 @@ outcome<checkpoint_report> verify_checkpoint(std::string_view note,
           if (line.name == k.name() && line.key_id != k.key_id()) {
             char buf[9];
             std::snprintf(buf, sizeof buf, "%08x", line.key_id);
-            return out::fail(errc::unknown_key, "signature named \"" + line.name +
-                                                    "\" has key ID " + buf +
-                                                    ", not the given key's: signed by a different key");
+            return fail(errc::unknown_key, "signature named \"" + line.name +
+                                               "\" has key ID " + buf +
+                                               ", not the given key's: signed by a different key");
           }
         }
       }
-      return out::fail(errc::unknown_key, "no signature by any of the given keys");
+      return fail(errc::unknown_key, "no signature by any of the given keys");
     }
-    return out::fail(static_cast<errc>(e.value()), "signed note: " + e.message());
+    return fail(static_cast<errc>(e.value()), "signed note: " + e.message());
   }
 
   checkpoint_report report;
@@ -97,8 +102,8 @@ outcome<checkpoint_report> verify_checkpoint(std::string_view note,
         char buf[9];
         std::snprintf(buf, sizeof buf, "%08x", s.key_id);
         if (require_all)
-          return out::fail(errc::unknown_key, "signature named \"" + s.name + "\" has key ID " +
-                                                  buf + ", not the given key's");
+          return fail(errc::unknown_key, "signature named \"" + s.name + "\" has key ID " +
+                                             buf + ", not the given key's");
       }
     }
     report.other_signers.push_back(s.name);
@@ -109,14 +114,14 @@ outcome<checkpoint_report> verify_checkpoint(std::string_view note,
                                      [&](const crypto::note_signature& s) {
                                        return s.name == k.name() && s.key_id == k.key_id();
                                      });
-      if (!found) return out::fail(errc::unknown_key, "not signed by the key " + k.vkey());
+      if (!found) return fail(errc::unknown_key, "not signed by the key " + k.vkey());
     }
   }
 
   auto body = crypto::parse_checkpoint(opened->text);
-  if (!body) return out::fail(errc::malformed_checkpoint, "checkpoint body: " + body.error().message());
+  if (!body) return fail(errc::malformed_checkpoint, "checkpoint body: " + body.error().message());
   report.body = std::move(*body);
-  return {std::move(report), {}};
+  return report;
 }
 
 namespace {
@@ -153,12 +158,27 @@ struct reader {
   }
 };
 
+// The receipt's inclusion_proof: base64 SHA-256 hashes, in order.
+result<std::vector<crypto::hash>> proof_hashes(const boost::json::array& nodes) {
+  std::vector<crypto::hash> proof;
+  for (const auto& node : nodes) {
+    const std::string at = "inclusion_proof[" + std::to_string(proof.size()) + "]";
+    if (!node.is_string()) return fail(errc::malformed_proof, at + " is not a string");
+    auto b = crypto::base64_decode(node.get_string());
+    if (!b || b->size() != 32) return fail(errc::malformed_proof, at + " is not a base64 SHA-256 hash");
+    crypto::hash h;
+    std::copy(b->begin(), b->end(), h.begin());
+    proof.push_back(h);
+  }
+  return proof;
+}
+
 }  // namespace
 
-outcome<receipt_report> verify_receipt(const boost::json::value& receipt,
-                                       const crypto::note_verifier& log_key) {
-  using out = outcome<receipt_report>;
-  if (!receipt.is_object()) return out::fail(errc::malformed_entry, "receipt is not a JSON object");
+// The steps below are the contract in verify.hpp, in its order, as numbered
+// comments; kept in one function so they read top to bottom like the spec.
+result<receipt_report> verify_receipt(const boost::json::value& receipt, const crypto::note_verifier& log_key) {
+  if (!receipt.is_object()) return fail(errc::malformed_entry, "receipt is not a JSON object");
   reader r{receipt.get_object(), {}};
 
   auto seq = r.u64("seq");
@@ -174,43 +194,43 @@ outcome<receipt_report> verify_receipt(const boost::json::value& receipt,
   auto note = r.str("checkpoint");
   auto tree_size = r.u64("tree_size");
   const boost::json::value* proof_v = r.get("inclusion_proof");
-  if (!r.missing.empty()) return out::fail(errc::malformed_entry, "receipt: " + r.missing);
+  if (!r.missing.empty()) return fail(errc::malformed_entry, "receipt: " + r.missing);
   if (!proof_v->is_array())
-    return out::fail(errc::malformed_entry, "receipt: \"inclusion_proof\" must be an array");
+    return fail(errc::malformed_entry, "receipt: \"inclusion_proof\" must be an array");
 
   // 1. The checkpoint is signed by the log key (whose name is the origin).
   const crypto::note_verifier keys[] = {log_key};
   auto cp = verify_checkpoint(*note, keys, true);
-  if (!cp.ok()) return {std::nullopt, {cp.error.code, "checkpoint: " + cp.error.detail}};
-  if (cp.value->body.origin != log_key.name())
-    return out::fail(errc::malformed_checkpoint,
-                     "checkpoint origin \"" + cp.value->body.origin + "\" is not the log key's name");
-  if (cp.value->body.size != *tree_size)
-    return out::fail(errc::malformed_proof, "tree_size " + std::to_string(*tree_size) +
-                                                " differs from the checkpoint's size " +
-                                                std::to_string(cp.value->body.size));
+  if (!cp) return cp.error().with_reason("checkpoint");
+  if (cp->body.origin != log_key.name())
+    return fail(errc::malformed_checkpoint,
+                "checkpoint origin \"" + cp->body.origin + "\" is not the log key's name");
+  if (cp->body.size != *tree_size)
+    return fail(errc::malformed_proof, "tree_size " + std::to_string(*tree_size) +
+                                           " differs from the checkpoint's size " +
+                                           std::to_string(cp->body.size));
 
   // 2. The leaf entry decodes and commits to exactly this record and salt.
   auto entry_bytes = crypto::base64_decode(*entry_b64);
-  if (!entry_bytes) return out::fail(errc::bad_encoding, "leaf_entry is not canonical base64");
+  if (!entry_bytes) return fail(errc::bad_encoding, "leaf_entry is not canonical base64");
   auto entry = crypto::decode_leaf_entry(*entry_bytes);
-  if (!entry) return out::fail(errc::malformed_entry, "leaf_entry: " + entry.error().message());
+  if (!entry) return fail(errc::malformed_entry, "leaf_entry: " + entry.error().message());
   auto salt = crypto::base64_decode(*salt_b64);
-  if (!salt) return out::fail(errc::bad_encoding, "salt is not canonical base64");
+  if (!salt) return fail(errc::bad_encoding, "salt is not canonical base64");
   if (salt->size() != crypto::salt_size)
-    return out::fail(errc::malformed_entry, "salt must be 32 bytes");
+    return fail(errc::malformed_entry, "salt must be 32 bytes");
   auto rec = crypto::check_record(*entry, *salt, *record);
   if (!rec) {
     if (rec.error() == errc::commitment_mismatch)
-      return out::fail(errc::commitment_mismatch,
-                       "record and salt do not match the leaf entry's commitment (record altered)");
-    return out::fail(static_cast<errc>(rec.error().value()), "record: " + rec.error().message());
+      return fail(errc::commitment_mismatch,
+                  "record and salt do not match the leaf entry's commitment (record altered)");
+    return fail(static_cast<errc>(rec.error().value()), "record: " + rec.error().message());
   }
 
   // 3. The receipt's own fields say what the signed record says.
   auto field_differs = [&](const char* name) {
-    return out::fail(errc::commitment_mismatch,
-                     std::string("receipt field \"") + name + "\" differs from the committed record");
+    return fail(errc::commitment_mismatch,
+                std::string("receipt field \"") + name + "\" differs from the committed record");
   };
   if (rec->seq != *seq) return field_differs("seq");
   if (rec->stream != *stream) return field_differs("stream");
@@ -221,29 +241,17 @@ outcome<receipt_report> verify_receipt(const boost::json::value& receipt,
   if (*recorded_at != crypto::format_time_us(rec->recorded_at_us)) return field_differs("recorded_at");
 
   // 4. The inclusion proof leads from this leaf to the signed root.
-  std::vector<crypto::hash> proof;
-  std::size_t i = 0;
-  for (const auto& node : proof_v->get_array()) {
-    if (!node.is_string())
-      return out::fail(errc::malformed_proof, "inclusion_proof[" + std::to_string(i) + "] is not a string");
-    auto b = crypto::base64_decode(node.get_string());
-    if (!b || b->size() != 32)
-      return out::fail(errc::malformed_proof,
-                       "inclusion_proof[" + std::to_string(i) + "] is not a base64 SHA-256 hash");
-    crypto::hash h;
-    std::copy(b->begin(), b->end(), h.begin());
-    proof.push_back(h);
-    ++i;
-  }
+  auto proof = proof_hashes(proof_v->get_array());
+  if (!proof) return proof.error();
   const crypto::hash leaf = crypto::leaf_hash(*entry_bytes);
-  if (auto v = crypto::verify_inclusion(*seq, *tree_size, leaf, proof, cp.value->body.root); !v) {
-    return out::fail(static_cast<errc>(v.error().value()),
-                     "inclusion proof of seq " + std::to_string(*seq) + " in tree size " +
-                         std::to_string(*tree_size) + ": " + v.error().message());
+  if (auto v = crypto::verify_inclusion(*seq, *tree_size, leaf, *proof, cp->body.root); !v) {
+    return fail(static_cast<errc>(v.error().value()),
+                "inclusion proof of seq " + std::to_string(*seq) + " in tree size " +
+                    std::to_string(*tree_size) + ": " + v.error().message());
   }
 
-  receipt_report report{std::move(cp.value->body), std::move(*rec), std::move(*entry)};
-  return {std::move(report), {}};
+  receipt_report report{std::move(cp->body), std::move(*rec), std::move(*entry)};
+  return report;
 }
 
 }  // namespace vellum::verifier

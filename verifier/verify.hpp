@@ -3,9 +3,13 @@
 // raw inclusion and consistency proofs, and receipts. Depends on crypto/ only
 // (no LMDB, no Asio, no network). Every function is pure and thread-safe.
 //
-// A failed verification says why: the error code (crypto::errc) plus a
-// sentence naming the field that failed.
+// A failed verification says why, in the project's one error channel
+// (base/status.hpp): the status's code is a crypto::errc and its reason a
+// sentence naming the field that failed ("inclusion proof node 3",
+// "checkpoint signature", ...). vellum-verify prints the code's description
+// as the stable --json "code" and the reason as "detail".
 
+#include "base/status.hpp"
 #include "crypto/checkpoint.hpp"
 #include "crypto/error.hpp"
 #include "crypto/leaf_entry.hpp"
@@ -14,27 +18,12 @@
 #include <boost/json/value.hpp>
 
 #include <cstdint>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
 
 namespace vellum::verifier {
-
-// Why a verification failed.
-struct failure {
-  boost::system::error_code code;
-  std::string detail;  // names the field: "inclusion proof node 3", "checkpoint signature", ...
-};
-
-template <class T>
-struct outcome {
-  std::optional<T> value;
-  failure error;
-  bool ok() const { return value.has_value(); }
-  static outcome fail(crypto::errc e, std::string detail) {
-    return {std::nullopt, {crypto::make_error_code(e), std::move(detail)}};
-  }
-};
 
 // Parses a hash given as 64 hex digits or as 44 characters of base64.
 [[nodiscard]] result<crypto::hash> parse_hash(std::string_view text);
@@ -53,9 +42,9 @@ struct checkpoint_report {
 // suffices. A signature that carries a given key's name but another key ID is
 // reported as "signed by a different key". Fails with malformed_note,
 // malformed_checkpoint, bad_signature or unknown_key.
-outcome<checkpoint_report> verify_checkpoint(std::string_view note,
-                                             std::span<const crypto::note_verifier> keys,
-                                             bool require_all = true);
+[[nodiscard]] result<checkpoint_report> verify_checkpoint(std::string_view note,
+                                                          std::span<const crypto::note_verifier> keys,
+                                                          bool require_all = true);
 
 // ---------------------------------------------------------------------------
 // Receipts (docs/formats.md "Receipt").
@@ -72,7 +61,7 @@ struct receipt_report {
 // entry's seq, kid and recorded_at; the receipt's own fields (seq, stream,
 // revision, event_id, kid, recorded_at_us) equal the record's; the inclusion
 // proof leads from the leaf to the checkpoint's root.
-outcome<receipt_report> verify_receipt(const boost::json::value& receipt,
-                                       const crypto::note_verifier& log_key);
+[[nodiscard]] result<receipt_report> verify_receipt(const boost::json::value& receipt,
+                                                    const crypto::note_verifier& log_key);
 
 }  // namespace vellum::verifier
