@@ -174,13 +174,6 @@ response ledger_error(const status& ec, std::string message = {}) {
   return error_response(ec, std::move(message));
 }
 
-// Splits "/v1/streams/abc" after a prefix; returns the rest.
-bool strip_prefix(std::string_view& path, std::string_view prefix) {
-  if (!path.starts_with(prefix)) return false;
-  path.remove_prefix(prefix.size());
-  return true;
-}
-
 }  // namespace
 
 bool subscription::matches(const ledger::stored_event& e) const {
@@ -339,6 +332,70 @@ std::string api::sse_event(const ledger::stored_event& e) {
   return "id: " + std::to_string(e.seq) + "\nevent: event\ndata: " + json::serialize(event_json(e)) + "\n\n";
 }
 
+// What a route's handler gets.
+struct api::call {
+  const request& req;
+  std::string_view path;                         // the target without its query
+  const std::vector<std::string_view>& params;   // the pattern's {params}, in order (routes.hpp)
+  const query_params& query;
+  std::string_view label;                        // the route's metrics label
+  std::function<void(response)>& done;           // a handler that answers later calls this...
+  bool& async;                                   // ...and sets this
+};
+
+// One row of the route table.
+struct api::route_row {
+  std::string_view method;
+  std::string_view pattern;
+  access needs;
+  handler serve;
+  bool by_transport = false;  // route_info::by_transport
+};
+
+// THE route table: every endpoint of docs/api.md and docs/openapi.yaml, once
+// (tests/server/routes_test.cpp holds the three to each other). Dispatch,
+// Allow headers and metrics labels all come from here; patterns match by the
+// rules in routes.hpp, so row order matters only within a pattern (Allow order).
+std::span<const api::route_row> api::table() {
+  static constexpr route_row rows[] = {
+      // Writes: the JWS signature is the authorisation.
+      {"POST", "/v1/events", access::statement, &api::post_events},
+      // Reads.
+      {"GET", "/v1/events/{seq}", access::reader, &api::get_event},
+      {"GET", "/v1/events/by-id/{event_id}", access::reader, &api::get_event_by_id},
+      {"GET", "/v1/streams/{stream}", access::reader, &api::get_stream},
+      {"GET", "/v1/log/events", access::reader, &api::get_log_events},
+      {"GET", "/v1/subscribe", access::reader, &api::served_by_transport, true},  // SSE: open_subscription
+      {"GET", "/v1/proofs/inclusion", access::reader, &api::get_inclusion_proof},
+      {"GET", "/v1/proofs/consistency", access::reader, &api::get_consistency_proof},
+      {"GET", "/v1/submitters", access::reader, &api::get_submitters},
+      {"GET", "/v1/export", access::auditor, &api::served_by_transport, true},  // streamed: open_export
+      // Public transparency-log endpoints. The two checkpoints are separate
+      // routes: a C2SP signed note at the C2SP path, JSON under /v1.
+      {"GET", "/v1/log", access::open, &api::get_log},
+      {"GET", "/v1/checkpoint", access::open, &api::get_checkpoint_json},
+      {"GET", "/checkpoint", access::open, &api::get_checkpoint_note},
+      {"GET", "/tile/{L}/{N}", access::open, &api::get_tile},  // N: "x001/234[.p/5]", the rest of the path
+      {"GET", "/tile/entries/{N}", access::open, &api::get_tile},
+      // Operations.
+      {"GET", "/healthz", access::open, &api::get_healthz},
+      {"GET", "/readyz", access::open, &api::get_readyz},
+      {"GET", "/metrics", access::admin, &api::get_metrics},
+  };
+  return rows;
+}
+
+std::span<const route_info> api::routes() {
+  static const std::vector<route_info> infos = [] {
+    std::vector<route_info> out;
+    for (const auto& r : table())
+      out.push_back({r.method, r.pattern, r.needs, !r.by_transport, r.by_transport,
+                     std::string(r.method) + " " + std::string(r.pattern)});
+    return out;
+  }();
+  return infos;
+}
+
 void api::handle(request req, std::function<void(response)> done) {
   std::string_view target = req.target;
   auto qpos = target.find('?');
@@ -350,251 +407,240 @@ void api::handle(request req, std::function<void(response)> done) {
     metrics_.count_request(r.route, r.status);
     d(std::move(r));
   };
-  auto r = route(req, path, query, counted, async);
+  auto r = dispatch(req, path, query, counted, async);
   if (!async) counted(std::move(r));
 }
 
-response api::route(const request& req, std::string_view path, std::string_view query,
-                    std::function<void(response)>& done, bool& async) {
-  const bool get = req.method == "GET" || req.method == "HEAD";
-  auto finish = [](response r, std::string route_name) {
-    r.route = std::move(route_name);
+// Order of refusals: malformed query (400), unknown path (404), wrong method
+// (405), missing or weak credentials (401/403); then the handler.
+response api::dispatch(const request& req, std::string_view path, std::string_view query,
+                       std::function<void(response)>& done, bool& async) {
+  auto labelled = [](response r, std::string_view label) {
+    r.route = std::string(label);
     return r;
   };
   auto q = parse_query(query);
-  if (!q.ok) return finish(error_response(errc::bad_request, "malformed or repeated query parameter"), "other");
-
-  // --- public endpoints ---
-  if (path == "/healthz") {
-    if (!get) return finish(method_not_allowed("GET"), "GET /healthz");
-    return finish(json_response(200, json::object{{"status", "ok"}}), "GET /healthz");
-  }
-  if (path == "/readyz") {
-    if (!get) return finish(method_not_allowed("GET"), "GET /readyz");
-    if (draining_.load()) return finish(error_response(errc::unavailable, "draining"), "GET /readyz");
-    return finish(json_response(200, json::object{{"status", "ready"}}), "GET /readyz");
-  }
-  if (path == "/v1/log") {
-    if (!get) return finish(method_not_allowed("GET"), "GET /v1/log");
-    json::object o;
-    o["origin"] = ledger_.origin();
-    o["verifier_key"] = ledger_.verifier_key();
-    o["tree_size"] = ledger_.tree_size();
-    return finish(json_response(200, o), "GET /v1/log");
-  }
-  if (path == "/checkpoint" || path == "/v1/checkpoint") {
-    std::string name = "GET " + std::string(path);
-    if (!get) return finish(method_not_allowed("GET"), name);
-    auto cp = ledger_.latest_checkpoint();
-    if (!cp) return finish(ledger_error(cp.error(), "no checkpoint yet"), name);
-    if (path == "/checkpoint") {
-      response r;
-      r.content_type = "text/plain; charset=utf-8";
-      r.body = cp->note;
-      r.headers.emplace_back("Cache-Control", "no-cache");
-      return finish(std::move(r), name);
-    }
-    json::object o;
-    o["origin"] = cp->body.origin;
-    o["tree_size"] = cp->body.size;
-    o["root_hash"] = b64(cp->body.root);
-    o["note"] = cp->note;
-    auto r = json_response(200, o);
-    r.headers.emplace_back("Cache-Control", "no-cache");
-    return finish(std::move(r), name);
-  }
-  if (path.starts_with("/tile/")) {
-    bool entries = path.starts_with("/tile/entries/");
-    std::string name = entries ? "GET /tile/entries/{N}" : "GET /tile/{L}/{N}";
-    if (!get) return finish(method_not_allowed("GET"), name);
-    auto t = crypto::parse_tile_path(path.substr(1));
-    if (!t) return finish(not_found("not a canonical C2SP tile path"), name);
-    auto data = ledger_.read_tile(*t);
-    if (!data) return finish(ledger_error(data.error(), "tile not available at the current tree size"), name);
-    response r;
-    r.content_type = "application/octet-stream";
-    r.body.assign(reinterpret_cast<const char*>(data->data()), data->size());
-    r.headers.emplace_back("Cache-Control", t->width == crypto::tile_width
-                                                ? "public, max-age=31536000, immutable"
-                                                : "public, max-age=5");
-    return finish(std::move(r), name);
-  }
-
-  if (path == "/v1/subscribe") {
-    // GET is served as Server-Sent Events by the transport (open_subscription).
-    if (req.method != "GET") return finish(method_not_allowed("GET"), "GET /v1/subscribe");
-    return finish(error_response(errc::bad_request, "GET /v1/subscribe is served by the transport"),
-                  "GET /v1/subscribe");
-  }
-
-  // --- writes ---
-  if (path == "/v1/events") {
-    if (req.method != "POST") return finish(method_not_allowed("POST"), "POST /v1/events");
-    auto r = append_one(req, done, async);
-    return finish(std::move(r), "POST /v1/events");
-  }
-
-  // --- authorised reads ---
-  if (path == "/metrics") {
-    if (!get) return finish(method_not_allowed("GET"), "GET /metrics");
-    if (auto denied = authorize(req, role::admin)) return finish(std::move(*denied), "GET /metrics");
-    metrics_.set_tree_size(ledger_.tree_size());
-    metrics_.set_unmerged(ledger_.unmerged_events());
-    response r;
-    r.content_type = "text/plain; version=0.0.4";
-    r.body = metrics_.render(sequencer_.queue_depth());
-    return finish(std::move(r), "GET /metrics");
-  }
-
-  std::string name;
-  std::string_view rest = path;
-  if (strip_prefix(rest, "/v1/events/by-id/")) {
-    name = "GET /v1/events/by-id/{event_id}";
-  } else if (strip_prefix(rest, "/v1/events/")) {
-    name = "GET /v1/events/{seq}";
-  } else if (strip_prefix(rest, "/v1/streams/")) {
-    name = "GET /v1/streams/{stream}";
-  } else if (path == "/v1/log/events" || path == "/v1/proofs/inclusion" ||
-             path == "/v1/proofs/consistency" || path == "/v1/submitters") {
-    name = "GET " + std::string(path);
-  } else {
-    return finish(not_found(), "other");
-  }
-  if (!get) return finish(method_not_allowed("GET"), name);
-  if (auto denied = authorize(req, role::reader)) return finish(std::move(*denied), name);
-
-  std::optional<response> err;
-  if (name == "GET /v1/events/by-id/{event_id}") {
-    if (!is_canonical_uuid(rest)) return finish(not_found("not a canonical UUID"), name);
-    auto e = ledger_.event_by_id(rest);
-    if (!e) return finish(ledger_error(e.error(), "no event with this event_id"), name);
-    return finish(json_response(200, event_json(*e)), name);
-  }
-  if (name == "GET /v1/events/{seq}") {
-    auto seq = parse_u64(rest);
-    if (!seq) return finish(not_found("not an event seq"), name);
-    auto e = ledger_.event_by_seq(*seq);
-    if (!e) return finish(ledger_error(e.error(), "no event with this seq"), name);
-    return finish(json_response(200, event_json(*e)), name);
-  }
-  if (name == "GET /v1/streams/{stream}") {
-    auto stream = percent_decode(rest);
-    if (!stream || !is_valid_stream(*stream)) return finish(not_found("not a valid stream name"), name);
-    std::optional<std::uint64_t> from, limit;
-    if (!u64_param(q, "from", from, err) || !u64_param(q, "limit", limit, err)) return finish(std::move(*err), name);
-    auto dir = ledger::direction::forward;
-    if (const auto* d = q.get("direction")) {
-      if (*d == "backward")
-        dir = ledger::direction::backward;
-      else if (*d != "forward")
-        return finish(error_response(errc::bad_request, "direction: must be forward or backward"), name);
-    }
-    std::size_t n = limit ? static_cast<std::size_t>(std::min<std::uint64_t>(*limit, max_page)) : default_page;
-    if (n == 0) return finish(error_response(errc::bad_request, "limit: must be at least 1"), name);
-    auto current = ledger_.stream_revision(*stream);
-    if (!current && current.error() != ledger::errc::not_found) return finish(ledger_error(current.error()), name);
-    json::object o;
-    o["stream"] = *stream;
-    o["current_revision"] = current ? json::value(*current) : json::value(nullptr);
-    json::array events;
-    json::value next = nullptr;
-    if (current) {
-      std::uint64_t start = from ? *from : (dir == ledger::direction::forward ? 0 : *current);
-      if (dir == ledger::direction::backward && start > *current) start = *current;
-      auto evs = ledger_.read_stream(*stream, start, dir, n);
-      if (!evs) return finish(ledger_error(evs.error()), name);
-      for (const auto& e : *evs) events.push_back(event_json(e));
-      if (!evs->empty() && evs->size() == n) {
-        auto last = evs->back().revision;
-        if (dir == ledger::direction::forward && last < *current) next = last + 1;
-        if (dir == ledger::direction::backward && last > 0) next = last - 1;
-      }
-    }
-    o["direction"] = dir == ledger::direction::forward ? "forward" : "backward";
-    o["events"] = std::move(events);
-    o["next"] = next;
-    return finish(json_response(200, o), name);
-  }
-  if (name == "GET /v1/log/events") {
-    std::optional<std::uint64_t> from, limit;
-    if (!u64_param(q, "from", from, err) || !u64_param(q, "limit", limit, err)) return finish(std::move(*err), name);
-    std::size_t n = limit ? static_cast<std::size_t>(std::min<std::uint64_t>(*limit, max_page)) : default_page;
-    if (n == 0) return finish(error_response(errc::bad_request, "limit: must be at least 1"), name);
-    std::uint64_t start = from.value_or(0);
-    auto evs = ledger_.read_all(start, n);
-    if (!evs) return finish(ledger_error(evs.error()), name);
-    json::array events;
-    for (const auto& e : *evs) events.push_back(event_json(e));
-    json::object o;
-    o["events"] = std::move(events);
-    auto size = ledger_.tree_size();
-    o["tree_size"] = size;
-    o["next"] = (!evs->empty() && evs->back().seq + 1 < size) ? json::value(evs->back().seq + 1) : json::value(nullptr);
-    return finish(json_response(200, o), name);
-  }
-  if (name == "GET /v1/proofs/inclusion") {
-    std::optional<std::uint64_t> seq, size;
-    if (!u64_param(q, "seq", seq, err) || !u64_param(q, "tree_size", size, err)) return finish(std::move(*err), name);
-    if (!seq) return finish(error_response(errc::bad_request, "seq: required"), name);
-    std::uint64_t ts = size ? *size : ledger_.tree_size();
-    if (*seq >= ts)
-      return finish(error_response(errc::bad_request, "seq must be below tree_size (and the tree must contain it)"), name);
-    auto proof = ledger_.inclusion_proof(*seq, ts);
-    if (!proof) return finish(ledger_error(proof.error(), "tree_size is beyond the current tree"), name);
-    auto entry = ledger_.leaf_entry(*seq);
-    json::object o;
-    o["seq"] = *seq;
-    o["tree_size"] = ts;
-    if (entry) {
-      o["leaf_entry"] = b64(*entry);
-      o["leaf_hash"] = b64(crypto::leaf_hash(*entry));
-    }
-    o["proof"] = hashes_json(*proof);
-    if (auto cp = ledger_.checkpoint_at(ts)) o["checkpoint"] = cp->note;
-    return finish(json_response(200, o), name);
-  }
-  if (name == "GET /v1/proofs/consistency") {
-    std::optional<std::uint64_t> from, to;
-    if (!u64_param(q, "from", from, err) || !u64_param(q, "to", to, err)) return finish(std::move(*err), name);
-    if (!from || !to) return finish(error_response(errc::bad_request, "from and to: required"), name);
-    if (*from == 0 || *from > *to)
-      return finish(error_response(errc::bad_request, "need 0 < from <= to"), name);
-    auto proof = ledger_.consistency_proof(*from, *to);
-    if (!proof) return finish(ledger_error(proof.error(), "to is beyond the current tree"), name);
-    json::object o;
-    o["from"] = *from;
-    o["to"] = *to;
-    o["proof"] = hashes_json(*proof);
-    if (auto cp = ledger_.checkpoint_at(*from)) o["from_checkpoint"] = cp->note;
-    if (auto cp = ledger_.checkpoint_at(*to)) o["to_checkpoint"] = cp->note;
-    return finish(json_response(200, o), name);
-  }
-  if (name == "GET /v1/submitters") {
-    auto c = creds_.get();
-    json::array subs;
-    for (const auto& s : c->submitters) {
-      json::object o;
-      o["kid"] = s.kid;
-      o["key_type"] = crypto::to_string(s.key.type());
-      o["alg"] = crypto::jws_alg_for(s.key.type());
-      o["public_key"] = s.key.to_pem();
-      o["jwk"] = s.key.to_jwk();
-      json::array streams;
-      for (const auto& p : s.streams) streams.emplace_back(p);
-      o["streams"] = std::move(streams);
-      if (s.not_before_us) o["not_before"] = crypto::format_time_us(*s.not_before_us);
-      if (s.not_after_us) o["not_after"] = crypto::format_time_us(*s.not_after_us);
-      o["revoked"] = s.revoked;
-      subs.push_back(std::move(o));
-    }
-    return finish(json_response(200, json::object{{"submitters", std::move(subs)}}), name);
-  }
-  return finish(not_found(), "other");
+  if (!q.ok)
+    return labelled(error_response(errc::bad_request, "malformed or repeated query parameter"), unknown_route_label);
+  const auto infos = routes();
+  auto m = match_route(infos, req.method, path);
+  if (m.result == route_match::outcome::unknown) return labelled(not_found(), unknown_route_label);
+  const auto& info = infos[m.row];
+  if (m.result == route_match::outcome::wrong_method) return labelled(method_not_allowed(m.allow), info.label);
+  if (auto needed = required_role(info.needs); needed && !info.by_transport)
+    if (auto denied = authorize(req, *needed)) return labelled(std::move(*denied), info.label);
+  const call c{req, path, m.params, q, info.label, done, async};
+  return labelled((this->*table()[m.row].serve)(c), info.label);
 }
 
-response api::append_one(const request& req, std::function<void(response)>& done, bool& async) {
+// --- handlers, in table order (each may assume method and access checked) ---
+
+response api::get_event(const call& c) {
+  auto seq = parse_u64(c.params[0]);
+  if (!seq) return not_found("not an event seq");
+  auto e = ledger_.event_by_seq(*seq);
+  if (!e) return ledger_error(e.error(), "no event with this seq");
+  return json_response(200, event_json(*e));
+}
+
+response api::get_event_by_id(const call& c) {
+  auto id = c.params[0];
+  if (!is_canonical_uuid(id)) return not_found("not a canonical UUID");
+  auto e = ledger_.event_by_id(id);
+  if (!e) return ledger_error(e.error(), "no event with this event_id");
+  return json_response(200, event_json(*e));
+}
+
+response api::get_stream(const call& c) {
+  const auto& q = c.query;
+  auto stream = percent_decode(c.params[0]);
+  if (!stream || !is_valid_stream(*stream)) return not_found("not a valid stream name");
+  std::optional<std::uint64_t> from, limit;
+  std::optional<response> err;
+  if (!u64_param(q, "from", from, err) || !u64_param(q, "limit", limit, err)) return std::move(*err);
+  auto dir = ledger::direction::forward;
+  if (const auto* d = q.get("direction")) {
+    if (*d == "backward")
+      dir = ledger::direction::backward;
+    else if (*d != "forward")
+      return error_response(errc::bad_request, "direction: must be forward or backward");
+  }
+  std::size_t n = limit ? static_cast<std::size_t>(std::min<std::uint64_t>(*limit, max_page)) : default_page;
+  if (n == 0) return error_response(errc::bad_request, "limit: must be at least 1");
+  auto current = ledger_.stream_revision(*stream);
+  if (!current && current.error() != ledger::errc::not_found) return ledger_error(current.error());
+  json::object o;
+  o["stream"] = *stream;
+  o["current_revision"] = current ? json::value(*current) : json::value(nullptr);
+  json::array events;
+  json::value next = nullptr;
+  if (current) {
+    std::uint64_t start = from ? *from : (dir == ledger::direction::forward ? 0 : *current);
+    if (dir == ledger::direction::backward && start > *current) start = *current;
+    auto evs = ledger_.read_stream(*stream, start, dir, n);
+    if (!evs) return ledger_error(evs.error());
+    for (const auto& e : *evs) events.push_back(event_json(e));
+    if (!evs->empty() && evs->size() == n) {
+      auto last = evs->back().revision;
+      if (dir == ledger::direction::forward && last < *current) next = last + 1;
+      if (dir == ledger::direction::backward && last > 0) next = last - 1;
+    }
+  }
+  o["direction"] = dir == ledger::direction::forward ? "forward" : "backward";
+  o["events"] = std::move(events);
+  o["next"] = next;
+  return json_response(200, o);
+}
+
+response api::get_log_events(const call& c) {
+  std::optional<std::uint64_t> from, limit;
+  std::optional<response> err;
+  if (!u64_param(c.query, "from", from, err) || !u64_param(c.query, "limit", limit, err)) return std::move(*err);
+  std::size_t n = limit ? static_cast<std::size_t>(std::min<std::uint64_t>(*limit, max_page)) : default_page;
+  if (n == 0) return error_response(errc::bad_request, "limit: must be at least 1");
+  std::uint64_t start = from.value_or(0);
+  auto evs = ledger_.read_all(start, n);
+  if (!evs) return ledger_error(evs.error());
+  json::array events;
+  for (const auto& e : *evs) events.push_back(event_json(e));
+  json::object o;
+  o["events"] = std::move(events);
+  auto size = ledger_.tree_size();
+  o["tree_size"] = size;
+  o["next"] = (!evs->empty() && evs->back().seq + 1 < size) ? json::value(evs->back().seq + 1) : json::value(nullptr);
+  return json_response(200, o);
+}
+
+response api::served_by_transport(const call& c) {
+  return error_response(errc::bad_request, std::string(c.label) + " is served by the transport");
+}
+
+response api::get_inclusion_proof(const call& c) {
+  std::optional<std::uint64_t> seq, size;
+  std::optional<response> err;
+  if (!u64_param(c.query, "seq", seq, err) || !u64_param(c.query, "tree_size", size, err)) return std::move(*err);
+  if (!seq) return error_response(errc::bad_request, "seq: required");
+  std::uint64_t ts = size ? *size : ledger_.tree_size();
+  if (*seq >= ts) return error_response(errc::bad_request, "seq must be below tree_size (and the tree must contain it)");
+  auto proof = ledger_.inclusion_proof(*seq, ts);
+  if (!proof) return ledger_error(proof.error(), "tree_size is beyond the current tree");
+  auto entry = ledger_.leaf_entry(*seq);
+  json::object o;
+  o["seq"] = *seq;
+  o["tree_size"] = ts;
+  if (entry) {
+    o["leaf_entry"] = b64(*entry);
+    o["leaf_hash"] = b64(crypto::leaf_hash(*entry));
+  }
+  o["proof"] = hashes_json(*proof);
+  if (auto cp = ledger_.checkpoint_at(ts)) o["checkpoint"] = cp->note;
+  return json_response(200, o);
+}
+
+response api::get_consistency_proof(const call& c) {
+  std::optional<std::uint64_t> from, to;
+  std::optional<response> err;
+  if (!u64_param(c.query, "from", from, err) || !u64_param(c.query, "to", to, err)) return std::move(*err);
+  if (!from || !to) return error_response(errc::bad_request, "from and to: required");
+  if (*from == 0 || *from > *to) return error_response(errc::bad_request, "need 0 < from <= to");
+  auto proof = ledger_.consistency_proof(*from, *to);
+  if (!proof) return ledger_error(proof.error(), "to is beyond the current tree");
+  json::object o;
+  o["from"] = *from;
+  o["to"] = *to;
+  o["proof"] = hashes_json(*proof);
+  if (auto cp = ledger_.checkpoint_at(*from)) o["from_checkpoint"] = cp->note;
+  if (auto cp = ledger_.checkpoint_at(*to)) o["to_checkpoint"] = cp->note;
+  return json_response(200, o);
+}
+
+response api::get_submitters(const call&) {
+  auto c = creds_.get();
+  json::array subs;
+  for (const auto& s : c->submitters) {
+    json::object o;
+    o["kid"] = s.kid;
+    o["key_type"] = crypto::to_string(s.key.type());
+    o["alg"] = crypto::jws_alg_for(s.key.type());
+    o["public_key"] = s.key.to_pem();
+    o["jwk"] = s.key.to_jwk();
+    json::array streams;
+    for (const auto& p : s.streams) streams.emplace_back(p);
+    o["streams"] = std::move(streams);
+    if (s.not_before_us) o["not_before"] = crypto::format_time_us(*s.not_before_us);
+    if (s.not_after_us) o["not_after"] = crypto::format_time_us(*s.not_after_us);
+    o["revoked"] = s.revoked;
+    subs.push_back(std::move(o));
+  }
+  return json_response(200, json::object{{"submitters", std::move(subs)}});
+}
+
+response api::get_log(const call&) {
+  json::object o;
+  o["origin"] = ledger_.origin();
+  o["verifier_key"] = ledger_.verifier_key();
+  o["tree_size"] = ledger_.tree_size();
+  return json_response(200, o);
+}
+
+response api::get_checkpoint_json(const call&) {
+  auto cp = ledger_.latest_checkpoint();
+  if (!cp) return ledger_error(cp.error(), "no checkpoint yet");
+  json::object o;
+  o["origin"] = cp->body.origin;
+  o["tree_size"] = cp->body.size;
+  o["root_hash"] = b64(cp->body.root);
+  o["note"] = cp->note;
+  auto r = json_response(200, o);
+  r.headers.emplace_back("Cache-Control", "no-cache");
+  return r;
+}
+
+response api::get_checkpoint_note(const call&) {
+  auto cp = ledger_.latest_checkpoint();
+  if (!cp) return ledger_error(cp.error(), "no checkpoint yet");
+  response r;
+  r.content_type = "text/plain; charset=utf-8";
+  r.body = cp->note;
+  r.headers.emplace_back("Cache-Control", "no-cache");
+  return r;
+}
+
+// Both tile routes: the C2SP parser reads the whole path ("tile/0/x001/234.p/5").
+response api::get_tile(const call& c) {
+  auto t = crypto::parse_tile_path(c.path.substr(1));
+  if (!t) return not_found("not a canonical C2SP tile path");
+  auto data = ledger_.read_tile(*t);
+  if (!data) return ledger_error(data.error(), "tile not available at the current tree size");
+  response r;
+  r.content_type = "application/octet-stream";
+  r.body.assign(reinterpret_cast<const char*>(data->data()), data->size());
+  r.headers.emplace_back("Cache-Control", t->width == crypto::tile_width ? "public, max-age=31536000, immutable"
+                                                                         : "public, max-age=5");
+  return r;
+}
+
+response api::get_healthz(const call&) { return json_response(200, json::object{{"status", "ok"}}); }
+
+response api::get_readyz(const call&) {
+  if (draining_.load()) return error_response(errc::unavailable, "draining");
+  return json_response(200, json::object{{"status", "ready"}});
+}
+
+response api::get_metrics(const call&) {
+  metrics_.set_tree_size(ledger_.tree_size());
+  metrics_.set_unmerged(ledger_.unmerged_events());
+  response r;
+  r.content_type = "text/plain; version=0.0.4";
+  r.body = metrics_.render(sequencer_.queue_depth());
+  return r;
+}
+
+// POST /v1/events: one JWS (application/jose) or a batch (application/x-ndjson).
+response api::post_events(const call& c) {
+  const auto& req = c.req;
   auto mt = media_type(req.content_type);
-  if (mt == content_type_batch) return append_batch(req, done, async);
+  if (mt == content_type_batch) return append_batch(c);
   if (mt != content_type_jws)
     return error_response(errc::unsupported_media_type,
                           "POST /v1/events takes Content-Type application/jose (one JWS) or "
@@ -606,9 +652,9 @@ response api::append_one(const request& req, std::function<void(response)>& done
   auto v = validate_statement(body, *creds, clock_());
   if (!v) return error_response(v.error);
   auto received = req.received;
-  auto finish = [this, done, received](const ledger::append_outcome& o) {
+  auto finish = [this, done = c.done, received, label = std::string(c.label)](const ledger::append_outcome& o) {
     auto r = outcome_response(o);
-    r.route = "POST /v1/events";
+    r.route = label;
     metrics_.observe_append_latency(
         std::chrono::duration<double>(std::chrono::steady_clock::now() - received).count());
     done(std::move(r));
@@ -623,7 +669,7 @@ response api::append_one(const request& req, std::function<void(response)>& done
   if (!sub) return error_response(sub.error(), sub.error() == ledger::errc::overloaded
                                                    ? "the sequencer queue is full; retry later"
                                                    : "the server is shutting down");
-  async = true;
+  c.async = true;
   return {};
 }
 
@@ -646,7 +692,8 @@ void complete_batch_entry(const Complete& complete_one, std::size_t i, const led
 
 }  // namespace
 
-response api::append_batch(const request& req, std::function<void(response)>& done, bool& async) {
+response api::append_batch(const call& c) {
+  const auto& req = c.req;
   if (draining_.load()) return error_response(ledger::errc::shutting_down, "the server is shutting down");
   std::vector<std::string_view> lines;
   std::string_view body = req.body;
@@ -670,11 +717,11 @@ response api::append_batch(const request& req, std::function<void(response)>& do
     std::function<void(response)> done;
   };
   auto state = std::make_shared<batch_state>();
-  state->done = done;
+  state->done = c.done;
   state->remaining = lines.size();
   for (std::size_t i = 0; i < lines.size(); ++i) state->results.emplace_back(nullptr);
   auto received = req.received;
-  auto complete_one = [this, state, received](std::size_t i, json::object entry) {
+  auto complete_one = [this, state, received, label = std::string(c.label)](std::size_t i, json::object entry) {
     std::unique_lock lock(state->mutex);
     state->results[i] = std::move(entry);
     if (--state->remaining != 0) return;
@@ -682,7 +729,7 @@ response api::append_batch(const request& req, std::function<void(response)>& do
     out["results"] = std::move(state->results);
     lock.unlock();
     auto r = json_response(200, out);
-    r.route = "POST /v1/events";
+    r.route = label;
     metrics_.observe_append_latency(
         std::chrono::duration<double>(std::chrono::steady_clock::now() - received).count());
     state->done(std::move(r));
@@ -702,7 +749,7 @@ response api::append_batch(const request& req, std::function<void(response)>& do
   std::vector<validation_result> checked;
   checked.reserve(lines.size());
   for (auto line : lines) checked.push_back(validate_statement(line, *creds, now));
-  async = true;
+  c.async = true;
   for (std::size_t i = 0; i < checked.size(); ++i) {
     if (!checked[i]) {
       complete_one(i, error_entry(i, checked[i].error));

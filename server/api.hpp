@@ -8,11 +8,13 @@
 #include "server/config.hpp"
 #include "server/errors.hpp"
 #include "server/metrics.hpp"
+#include "server/routes.hpp"
 
 #include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -66,12 +68,21 @@ class api {
   api(ledger::ledger& led, ledger::sequencer& seq, credentials_store& creds, metrics& m,
       limits lim, clock_fn clock = ledger::system_clock_us);
 
-  // Handles one request. `done` is called exactly once: synchronously for
+  // Handles one request by the route table (routes()): 400 for a malformed
+  // query, 404 for a path no route claims, 405 with Allow for a known path and
+  // another method, 401/403 for missing or weak credentials, else the route's
+  // answer. `done` is called exactly once: synchronously for
   // reads and refusals, later for appends: through req.run_on_io if set,
   // else on the sequencer's committing thread (the caller moves the response back to its
-  // own executor). Counts the request in the
-  // metrics. GET /v1/subscribe is not handled here (see open_subscription).
+  // own executor). Counts the request in the metrics under its route's label
+  // ("other" for unknown paths). GET /v1/subscribe and GET /v1/export are
+  // served by the transport (see open_subscription, open_export).
   void handle(request req, std::function<void(response)> done);
+
+  // The route table: one row per (method, pattern), in table order, with the
+  // access it needs and its metrics label. Valid for the process's lifetime;
+  // the same for every api. Matching rules: routes.hpp.
+  static std::span<const route_info> routes();
 
   // True if the request is GET /v1/subscribe (served as SSE by the transport).
   static bool is_subscribe(const request& req);
@@ -98,11 +109,33 @@ class api {
   metrics& stats() { return metrics_; }
 
  private:
-  response route(const request& req, std::string_view path, std::string_view query,
-                 std::function<void(response)>& done, bool& async);
+  struct call;       // what a handler gets (api.cpp)
+  struct route_row;  // one row of the table (api.cpp)
+  using handler = response (api::*)(const call&);
+  static std::span<const route_row> table();
+
+  response dispatch(const request& req, std::string_view path, std::string_view query,
+                    std::function<void(response)>& done, bool& async);
   std::optional<response> authorize(const request& req, role needed) const;
-  response append_one(const request& req, std::function<void(response)>& done, bool& async);
-  response append_batch(const request& req, std::function<void(response)>& done, bool& async);
+
+  // Route handlers (one per table row; method and access already checked).
+  response post_events(const call& c);
+  response append_batch(const call& c);
+  response get_event(const call& c);
+  response get_event_by_id(const call& c);
+  response get_stream(const call& c);
+  response get_log_events(const call& c);
+  response get_inclusion_proof(const call& c);
+  response get_consistency_proof(const call& c);
+  response get_submitters(const call& c);
+  response served_by_transport(const call& c);
+  response get_log(const call& c);
+  response get_checkpoint_json(const call& c);
+  response get_checkpoint_note(const call& c);
+  response get_tile(const call& c);
+  response get_healthz(const call& c);
+  response get_readyz(const call& c);
+  response get_metrics(const call& c);
 
   ledger::ledger& ledger_;
   ledger::sequencer& sequencer_;
