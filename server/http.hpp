@@ -1,8 +1,9 @@
 #pragma once
 // vellumd as a whole: opens the ledger, starts the sequencer, binds the
 // listen address and serves HTTP/1.1 (optionally TLS 1.2/1.3 with mutual
-// TLS) on an Asio thread pool. All Boost.Beast/Asio code lives in http.cpp;
-// this header stays free of it so callers compile fast.
+// TLS) on an Asio thread pool. Boost.Beast/Asio code stays in the .cpp
+// files (http.cpp, listener.cpp, http_session.cpp, tls_context.cpp); this
+// header stays free of it so callers compile fast.
 
 #include "server/config.hpp"
 
