@@ -367,7 +367,7 @@ int run(const options& opt) {
     if (status != 201) return 0;
     boost::system::error_code ec;
     const auto v = json::parse(body, ec);
-    return !ec && verifier::verify_receipt(v, *log_key).ok() ? 1 : 0;
+    return !ec && verifier::verify_receipt(v, *log_key).has_value() ? 1 : 0;
   };
   {
     load_generator warm(port, warmup_requests, receipt_verifies);
