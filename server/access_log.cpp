@@ -46,6 +46,11 @@ void log_message(std::string_view level, std::string_view msg) {
   log_line({{"time", crypto::format_time_us(ledger::system_clock_us())}, {"level", level}, {"msg", msg}});
 }
 
+void log_stream_opened(const access_entry& e) {
+  log_line({{"time", crypto::format_time_us(ledger::system_clock_us())}, {"remote", e.remote}, {"method", e.method},
+            {"path", e.path}, {"route", e.route}, {"status", e.status}});
+}
+
 std::string access_line(const access_entry& e) {
   std::string line;
   line.reserve(192 + e.path.size());

@@ -30,6 +30,10 @@ struct access_entry {
   std::size_t bytes = 0;                  // body bytes sent
 };
 
+// Logs at once that a long answer began (SSE, streamed body): its head was
+// queued; duration and bytes are not known yet and not logged.
+void log_stream_opened(const access_entry& e);
+
 // The access log line of `e` (newline included): valid JSON whatever bytes
 // the client sent, as every string is escaped to printable ASCII.
 std::string access_line(const access_entry& e);

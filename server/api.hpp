@@ -3,6 +3,8 @@
 // HTTP response, independent of the transport (server/http.cpp owns Beast).
 // Endpoints, content types and errors: docs/api.md, docs/openapi.yaml.
 
+#include "base/sink.hpp"
+#include "base/status.hpp"
 #include "ledger/export.hpp"
 #include "ledger/ledger.hpp"
 #include "server/config.hpp"
@@ -42,21 +44,43 @@ struct request {
   std::function<void(std::function<void()>)> run_on_io;
 };
 
+// A body made while it is sent (a sealed export): the transport runs it on a
+// worker thread and it writes the body through `out`, in order; `out` blocks
+// while the client is slow (bounded memory) and returns false once the
+// client went away, and the producer then stops. It returns success or why it
+// failed: before its first chunk the transport answers error_response(that
+// status) instead; after it the body is cut short and the failure logged.
+// Producers hold no HTTP types, the transport holds no ledger types.
+using body_producer = std::function<vellum::status(const byte_sink& out)>;
+
 struct response {
   unsigned status = 200;
   std::string content_type = "application/json";
   std::string body;
   std::vector<std::pair<std::string, std::string>> headers;  // extra headers
   std::string route;  // route template for metrics and logs, e.g. "GET /v1/events/{seq}"
+  // Set: the body is `stream`'s output (`body` is unused), sent after the
+  // status, content type and headers above, delimited by closing the connection.
+  body_producer stream;
 };
 
-// A parsed GET /v1/subscribe request (Server-Sent Events).
+// A GET /v1/subscribe request (Server-Sent Events) and how far it got.
 struct subscription {
   std::uint64_t from = 0;  // first seq to send
   std::string stream;      // exact stream filter ("" = any)
   std::string prefix;      // stream prefix filter
   std::string type;        // event type filter
+  // Progress, kept by api::sse_next.
+  std::uint64_t cursor = 0;  // next seq to look at (starts at from)
+  bool caught_up = false;    // reached the tree size once: lagging too far is now an overflow
   bool matches(const ledger::stored_event& e) const;
+};
+
+// What a subscription sends next (api::sse_next).
+struct sse_step {
+  std::string text;   // SSE messages to send now ("" = nothing yet)
+  bool last = false;  // after `text` the stream ends (overflow, read error)
+  bool more = false;  // `text` is empty but more may be ready: ask again soon
 };
 
 class api {
@@ -75,8 +99,9 @@ class api {
   // reads and refusals, later for appends: through req.run_on_io if set,
   // else on the sequencer's committing thread (the caller moves the response back to its
   // own executor). Counts the request in the metrics under its route's label
-  // ("other" for unknown paths). GET /v1/subscribe and GET /v1/export are
-  // served by the transport (see open_subscription, open_export).
+  // ("other" for unknown paths). GET /v1/export answers with a
+  // response::stream. GET /v1/subscribe is served by the transport (see
+  // open_subscription).
   void handle(request req, std::function<void(response)> done);
 
   // The route table: one row per (method, pattern), in table order, with the
@@ -90,17 +115,19 @@ class api {
   // which wins over from: the stream resumes after that id). Returns the
   // subscription, or the error response to send instead.
   std::variant<subscription, response> open_subscription(const request& req) const;
-  // True if the request is GET /v1/export (a sealed export, streamed by the
-  // transport from ledger::write_export on a worker thread).
-  static bool is_export(const request& req);
-  // Checks authorisation (auditor or admin: exports hold medical records)
-  // and turns the query (stream | prefix | from_seq+to_seq | from_time+to_time,
-  // optional since_size; docs/api.md) into a validated export request whose
-  // key_pem looks kids up in the current submitter registry. Returns the
-  // request, or the error response to send instead.
-  std::variant<ledger::export_request, response> open_export(const request& req) const;
+  // The head of a subscription's answer: 200 text/event-stream, not cached
+  // nor buffered by proxies; its body is the opening comment.
+  static response sse_head(const subscription& s);
+  // What `s` sends next: the events it has not seen yet, one ledger page at a
+  // time, while it catches up; then nothing until a commit (the transport asks
+  // again when woken). A subscriber that was caught up and falls more than
+  // limits.sse_max_buffered_events behind gets a last `overflow` event; a read
+  // error gives a last `error` event. Both carry resume_from. Advances s.cursor.
+  sse_step sse_next(subscription& s) const;
   // One SSE message for an event ("id: <seq>\nevent: event\ndata: <json>\n\n").
   static std::string sse_event(const ledger::stored_event& e);
+  // The SSE comment that keeps proxies from timing an idle stream out.
+  static constexpr std::string_view sse_heartbeat = ": keep-alive\n\n";
 
   // While draining, /readyz answers 503 and appends are refused (503).
   void set_draining() { draining_.store(true); }
@@ -117,6 +144,8 @@ class api {
   response dispatch(const request& req, std::string_view path, std::string_view query,
                     std::function<void(response)>& done, bool& async);
   std::optional<response> authorize(const request& req, role needed) const;
+  // GET /v1/export's query as a validated export request (or the 400).
+  std::variant<ledger::export_request, response> export_request_of(const call& c) const;
 
   // Route handlers (one per table row; method and access already checked).
   response post_events(const call& c);
@@ -128,6 +157,7 @@ class api {
   response get_inclusion_proof(const call& c);
   response get_consistency_proof(const call& c);
   response get_submitters(const call& c);
+  response get_export(const call& c);
   response served_by_transport(const call& c);
   response get_log(const call& c);
   response get_checkpoint_json(const call& c);

@@ -54,7 +54,7 @@ void http_server::impl::begin_stop() {
       std::this_thread::sleep_for(std::chrono::milliseconds(5));
     // Export workers see `stopping` and end within one chunk; they must be
     // gone before the ledger is.
-    while (exports.load() > 0) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    while (streams.load() > 0) std::this_thread::sleep_for(std::chrono::milliseconds(5));
     // Every connection was told to close (stop_now above, or after its
     // answer); let the I/O threads send those closes before they stop.
     const auto close_deadline = std::chrono::steady_clock::now() + std::chrono::seconds(3);

@@ -48,7 +48,7 @@ struct http_server::impl {
   // (bounded), or an idle client would be left waiting on an open socket.
   std::atomic<std::size_t> unclosed{0};
   std::atomic<std::size_t> in_flight{0};  // requests read but not yet answered
-  std::atomic<std::size_t> exports{0};    // export worker threads running (they use led)
+  std::atomic<std::size_t> streams{0};    // producers of streamed bodies running (they use led)
   std::atomic<bool> stopping{false};
   std::atomic<std::uint64_t> last_size{0};
   std::mutex stop_mutex;

@@ -10,6 +10,8 @@
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
 
+#include <sstream>
+
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
@@ -46,18 +48,26 @@ void http_session<Stream>::wake() {
 template <class Stream>
 void http_session<Stream>::stop_now() {
   net::post(stream_.get_executor(), [self = this->shared_from_this()] {
-    if (self->closing_) return;
-    if (self->sse_) {
-      if (self->writing_) {
-        self->finishing_ = true;
-        self->lowest().cancel();  // the write completes with an error and closes
-      } else {
+    switch (self->phase_) {
+      case phase::starting:
+      case phase::reading:
+        self->lowest().cancel();  // the pending read ends with operation_aborted: close
+        break;
+      case phase::sse_idle:
         self->close();
-      }
-    } else if (!self->busy_) {
-      self->lowest().cancel();  // the pending read ends with operation_aborted: close
+        break;
+      case phase::sse_writing:
+        self->phase_ = phase::sse_finishing;
+        self->lowest().cancel();  // the write completes with an error and closes
+        break;
+      case phase::dispatched:      // the answer is still to come; write() closes after it
+      case phase::writing:         // write() closes after it (stopping)
+      case phase::sse_finishing:   // closes when the write ends
+      case phase::stream_waiting:  // the producer sees `stopping` and ends
+      case phase::stream_writing:
+      case phase::closed:
+        break;
     }
-    // busy_: the response is still to come; write() closes after it (stopping).
   });
 }
 
@@ -90,7 +100,8 @@ void http_session<Stream>::read_header() {
   parser_.emplace();
   parser_->header_limit(static_cast<std::uint32_t>(lim().max_header_bytes));
   parser_->body_limit(lim().max_body_bytes);
-  auto timeout = first_ ? lim().read_timeout_ms : lim().idle_timeout_ms;
+  auto timeout = phase_ == phase::starting ? lim().read_timeout_ms : lim().idle_timeout_ms;
+  phase_ = phase::reading;
   lowest().expires_after(std::chrono::milliseconds(timeout));
   http::async_read_header(stream_, buffer_, *parser_,
                           [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
@@ -100,7 +111,6 @@ void http_session<Stream>::read_header() {
 
 template <class Stream>
 void http_session<Stream>::on_header(beast::error_code ec) {
-  first_ = false;
   if (ec) return on_read_error(ec);
   received_ = std::chrono::steady_clock::now();
   auto& req = parser_->get();
@@ -147,7 +157,7 @@ void http_session<Stream>::on_read_error(beast::error_code ec) {
   method_ = "?";
   target_.clear();
   srv_.in_flight.fetch_add(1);
-  busy_ = true;
+  phase_ = phase::writing;
   write(std::move(r));
 }
 
@@ -173,7 +183,7 @@ void http_session<Stream>::dispatch_request() {
   method_ = req.method;
   target_ = req.target.substr(0, req.target.find('?'));
   srv_.in_flight.fetch_add(1);
-  busy_ = true;
+  phase_ = phase::dispatched;
 
   if (api::is_subscribe(req)) {
     auto opened = srv_.handler->open_subscription(req);
@@ -185,15 +195,6 @@ void http_session<Stream>::dispatch_request() {
     srv_.in_flight.fetch_sub(1);  // a subscription is not an in-flight request
     return start_sse(std::get<subscription>(std::move(opened)));
   }
-  if (api::is_export(req)) {
-    auto opened = srv_.handler->open_export(req);
-    if (auto* r = std::get_if<response>(&opened)) {
-      srv_.stats.count_request(r->route, r->status);
-      return write(std::move(*r));
-    }
-    srv_.stats.count_request("GET /v1/export", 200);
-    return start_export(std::get<ledger::export_request>(std::move(opened)));
-  }
   srv_.handler->handle(std::move(req), [self = this->shared_from_this()](response r) {
     // Runs on this session's strand (reads: inline; appends: via run_on_io),
     // or elsewhere if a completion came without it: dispatch writes inline
@@ -204,6 +205,8 @@ void http_session<Stream>::dispatch_request() {
 
 template <class Stream>
 void http_session<Stream>::write(response r) {
+  if (r.stream) return start_stream(std::move(r));  // a route that never answers HEAD
+  phase_ = phase::writing;
   auto res = std::make_shared<http::response<http::string_body>>(static_cast<http::status>(r.status), version_);
   res->set(http::field::content_type, r.content_type);
   for (auto& [k, v] : r.headers) res->set(k, v);
@@ -223,18 +226,27 @@ void http_session<Stream>::write(response r) {
   lowest().expires_after(std::chrono::milliseconds(lim().read_timeout_ms));
   http::async_write(stream_, *res, [self = this->shared_from_this(), res](beast::error_code ec, std::size_t) {
     self->srv_.in_flight.fetch_sub(1);
-    self->busy_ = false;
     if (ec || !self->keep_alive_ || self->srv_.stopping.load()) return self->close();
     self->read_header();
   });
 }
 
+template <class Stream>
+std::string http_session<Stream>::open_ended_head(const response& r) const {
+  http::response<http::empty_body> head(static_cast<http::status>(r.status), version_);
+  head.set(http::field::content_type, r.content_type);
+  for (const auto& [k, v] : r.headers) head.set(k, v);
+  head.keep_alive(false);  // the body ends when the connection does
+  std::ostringstream out;
+  out << head.base();
+  return std::move(out).str();
+}
+
 // Ends the connection (TLS close_notify or a lingering close). Idempotent.
 template <class Stream>
 void http_session<Stream>::close() {
-  if (closing_) return;
-  closing_ = true;
-  closed_ = true;
+  if (phase_ == phase::closed) return;
+  phase_ = phase::closed;
   lowest().expires_after(std::chrono::seconds(2));
   if constexpr (is_tls) {
     stream_.async_shutdown([self = this->shared_from_this()](beast::error_code) {

@@ -7,7 +7,8 @@
 //                       write, keep-alive, close), and the one explicit
 //                       instantiation per stream type;
 //   sse_session.hpp     GET /v1/subscribe as Server-Sent Events;
-//   stream_session.hpp  GET /v1/export, a body streamed from a worker thread.
+//   stream_session.hpp  answers whose body is made while it is sent
+//                       (response::stream: GET /v1/export), on a worker thread.
 //
 // The last two are included only by http_session.cpp, so Beast's HTTP code is
 // compiled in one translation unit (compile time).
@@ -17,7 +18,6 @@
 // request, the rest of a request and the TLS handshake); every parser has a
 // header and a body limit.
 
-#include "ledger/export.hpp"
 #include "server/api.hpp"
 #include "server/http_server_impl.hpp"
 
@@ -75,6 +75,9 @@ class http_session final : public session_handle, public std::enable_shared_from
   void on_read_error(beast::error_code ec);
   void dispatch_request();
   void write(response r);
+  // The head of an answer whose body follows without a length, delimited by
+  // closing the connection (SSE, streamed bodies); serialized by Beast.
+  std::string open_ended_head(const response& r) const;
   void close();
   void closed_for_client();
   void drain();
@@ -82,42 +85,75 @@ class http_session final : public session_handle, public std::enable_shared_from
   // --- Server-Sent Events (sse_session.hpp) ---
   void start_sse(subscription sub);
   void arm_heartbeat();
-  void sse_send(std::string text);
+  void sse_send(std::string text, bool last);
   void sse_pump();
 
-  // --- Sealed exports (stream_session.hpp) ---
-  struct export_pipe;
-  void start_export(ledger::export_request req);
-  void export_pump();
+  // --- Streamed bodies (stream_session.hpp) ---
+  struct stream_pipe;
+  void start_stream(response r);
+  void stream_pump();
 
-  std::shared_ptr<export_pipe> export_;
+  // Where the connection is (strand only). One phase at a time:
+  //
+  //   starting           accepted; the TLS handshake and the first request's
+  //                      header are awaited under the read timeout
+  //   reading            waiting for a request on a kept-alive connection
+  //                      (idle timeout) or reading the rest of one
+  //   dispatched         the api has the request; its answer is to come
+  //                      (appends: after their commit)
+  //   writing            an answer (or an error for a bad request) is written
+  //   sse_idle           a subscription waits for a commit or its heartbeat
+  //   sse_writing        SSE messages are being written
+  //   sse_finishing      the last SSE message (overflow, error, or the
+  //                      server stopping) is being written: then close
+  //   stream_waiting     a streamed body waits for its producer's next chunk
+  //   stream_writing     a chunk of it is being written
+  //   closed             close() began: nothing more is written
+  //
+  //   starting -> reading -> dispatched -> writing -> reading (keep-alive)
+  //                  |           |            `--> closed (no keep-alive, stopping, error)
+  //                  |           |--> sse_idle <-> sse_writing -> sse_finishing -> closed
+  //                  |           `--> (writing a response::stream)
+  //                  |                  stream_waiting <-> stream_writing -> closed
+  //                  |                        `-> writing (the producer failed before its first chunk)
+  //                  `--> writing (malformed or too large request: an error, then closed)
+  //
+  // stop_now(): starting/reading cancel the read (then closed); sse_idle
+  // closes; sse_writing becomes sse_finishing and cancels the write;
+  // dispatched and writing answer first (write() sees `stopping` and
+  // closes); the stream phases end when the producer sees `stopping`.
+  enum class phase {
+    starting,
+    reading,
+    dispatched,
+    writing,
+    sse_idle,
+    sse_writing,
+    sse_finishing,
+    stream_waiting,
+    stream_writing,
+    closed,
+  };
 
   Stream stream_;
   http_server::impl& srv_;
   std::string remote_;
+  phase phase_ = phase::starting;
+  // Facts of the connection and of the request being answered, not phases.
+  bool cert_verified_ = false;     // TLS client certificate verified against client_ca_file
+  bool keep_alive_ = true;         // the answer keeps the connection open
+  bool head_ = false;              // HEAD: the answer has headers only
+  unsigned version_ = 11;          // HTTP version of the request
+  bool counted_unclosed_ = true;   // in srv_.unclosed until closed_for_client()
   beast::flat_buffer buffer_;
   std::array<char, 4096> discard_{};
   std::optional<http::request_parser<http::string_body>> parser_;
   std::chrono::steady_clock::time_point received_;
   std::string method_;
   std::string target_;
-  bool first_ = true;
-  bool keep_alive_ = true;
-  bool head_ = false;
-  bool cert_verified_ = false;
-  bool closing_ = false;
-  bool counted_unclosed_ = true;  // in srv_.unclosed until closed_for_client()
-  unsigned version_ = 11;  // HTTP version of the request being answered
-  bool busy_ = false;  // a request was dispatched and its response not yet written
-  // SSE state (strand only).
-  net::steady_timer sse_timer_;
-  subscription sub_;
-  std::uint64_t cursor_ = 0;
-  bool sse_ = false;
-  bool live_ = false;
-  bool writing_ = false;
-  bool finishing_ = false;
-  bool closed_ = false;
+  net::steady_timer sse_timer_;  // heartbeat
+  subscription sub_;             // sse_* phases
+  std::shared_ptr<stream_pipe> pipe_;  // stream_* phases
 };
 
 }  // namespace vellum::server

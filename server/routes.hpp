@@ -45,11 +45,12 @@ struct route_info {
   std::string_view pattern;  // "/v1/events/{seq}"
   access needs = access::open;
   // A GET row answers HEAD too (headers of the GET, no body), unless it is
-  // served by the transport. Allow headers list GET only, as they always have.
+  // served by the transport or streams its body (GET /v1/export). Allow
+  // headers list GET only, as they always have.
   bool answers_head = true;
-  // Served by the transport (server/http.cpp through api::open_subscription /
-  // api::open_export, which check access themselves); api::handle only refuses
-  // other methods with 405 and a GET that reaches it anyway with 400.
+  // Served by the transport (GET /v1/subscribe, through api::open_subscription,
+  // which checks access itself); api::handle only refuses other methods with
+  // 405 and a GET that reaches it anyway with 400.
   bool by_transport = false;
   std::string label;  // metrics label and response::route: "GET /v1/events/{seq}"
 };

@@ -67,6 +67,8 @@ struct http_client::impl {
     beast::error_code err;
     http::response_parser<http::string_body> parser;
     parser.body_limit(64 << 20);
+    // A HEAD answer carries the GET's Content-Length but no body.
+    if (req.method() == http::verb::head) parser.skip(true);
     with_stream([&](auto& s) {
       http::async_write(s, req, [&](beast::error_code, std::size_t) {
         // Even if the server stopped reading (e.g. a refused body), its answer may be there.
