@@ -27,9 +27,8 @@ void connection_options::add_to(po::options_description& desc) {
 }
 
 http_client connection_options::connect() const {
-  std::string why;
-  auto url = parse_server_url(server, &why);
-  if (!url) throw cli_error("--server " + server + ": " + why);
+  auto url = parse_server_url(server);
+  if (!url) throw cli_error("--server " + server + ": " + url.error().message());
   return http_client(*url, tls, token);
 }
 

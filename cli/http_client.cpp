@@ -19,7 +19,13 @@ namespace http = beast::http;
 namespace ssl = asio::ssl;
 using tcp = asio::ip::tcp;
 
-std::optional<server_url> parse_server_url(std::string_view text, std::string* why) {
+namespace {
+vellum::status bad_url(std::string reason) {
+  return {boost::system::errc::make_error_code(boost::system::errc::invalid_argument), std::move(reason)};
+}
+}  // namespace
+
+result<server_url> parse_server_url(std::string_view text) {
   server_url u;
   std::string_view rest;
   if (text.starts_with("http://")) {
@@ -28,8 +34,7 @@ std::optional<server_url> parse_server_url(std::string_view text, std::string* w
     u.tls = true;
     rest = text.substr(8);
   } else {
-    if (why) *why = "server URL must start with http:// or https://";
-    return std::nullopt;
+    return bad_url("server URL must start with http:// or https://");
   }
   const auto slash = rest.find('/');
   std::string_view hostport = rest.substr(0, slash);
@@ -41,14 +46,12 @@ std::optional<server_url> parse_server_url(std::string_view text, std::string* w
   if (!hostport.empty() && hostport.front() == '[') {  // [::1]:8080
     const auto close = hostport.find(']');
     if (close == std::string_view::npos) {
-      if (why) *why = "unterminated IPv6 address in server URL";
-      return std::nullopt;
+      return bad_url("unterminated IPv6 address in server URL");
     }
     host = hostport.substr(1, close - 1);
     if (close + 1 < hostport.size()) {
       if (hostport[close + 1] != ':') {
-        if (why) *why = "bad port in server URL";
-        return std::nullopt;
+        return bad_url("bad port in server URL");
       }
       port = hostport.substr(close + 2);
     }
@@ -57,8 +60,7 @@ std::optional<server_url> parse_server_url(std::string_view text, std::string* w
     port = hostport.substr(colon + 1);
   }
   if (host.empty() || port.empty() || port.find_first_not_of("0123456789") != std::string_view::npos) {
-    if (why) *why = "server URL needs a host and a numeric port";
-    return std::nullopt;
+    return bad_url("server URL needs a host and a numeric port");
   }
   u.host = std::string(host);
   u.port = std::string(port);

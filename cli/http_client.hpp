@@ -3,6 +3,7 @@
 // TLS and client certificates. One connection, reused across requests
 // (keep-alive), reconnected when the server closed it. Not thread-safe.
 
+#include "base/status.hpp"
 #include "crypto/error.hpp"
 
 #include <chrono>
@@ -13,6 +14,8 @@
 #include <string>
 #include <string_view>
 
+
+
 namespace vellum::cli {
 
 struct server_url {
@@ -22,8 +25,9 @@ struct server_url {
   std::string base_path;  // without trailing '/'
 };
 
-// "http://127.0.0.1:8080", "https://log.example:8443/prefix". Errors: a message.
-std::optional<server_url> parse_server_url(std::string_view text, std::string* why);
+// "http://127.0.0.1:8080", "https://log.example:8443/prefix". An error is
+// errc::invalid_argument with what is wrong with the text.
+[[nodiscard]] result<server_url> parse_server_url(std::string_view text);
 
 struct tls_options {
   std::string ca_file;    // trust these CAs (default: the system's)

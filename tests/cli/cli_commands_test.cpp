@@ -31,6 +31,21 @@ BOOST_AUTO_TEST_CASE(every_command_answers_help_and_version) {
   BOOST_TEST(test::run_command(test::binary("vellum") + " frobnicate 2>/dev/null").exit_code == 2);
 }
 
+BOOST_AUTO_TEST_CASE(refuses_a_malformed_server_url_saying_what_is_wrong) {
+  const std::pair<const char*, const char*> cases[] = {
+      {"ftp://127.0.0.1:8080", "must start with http:// or https://"},
+      {"'http://[::1'", "unterminated IPv6 address"},
+      {"'http://[::1]x'", "bad port"},
+      {"http://127.0.0.1:80a", "needs a host and a numeric port"},
+      {"http://:8080", "needs a host and a numeric port"},
+  };
+  for (const auto& [url, reason] : cases) {
+    auto r = test::run_command(test::binary("vellum") + " checkpoint --server " + url + " 2>&1");
+    BOOST_TEST(r.exit_code != 0, url);
+    BOOST_TEST(r.out.find(reason) != std::string::npos, url << ": " << r.out);
+  }
+}
+
 BOOST_AUTO_TEST_CASE(keygen_writes_a_private_key_only_its_owner_can_read_and_never_overwrites) {
   test::temp_dir dir;
   const std::string cmd = test::binary("vellum") + " keygen ward-9 --out " + dir.str() + " --streams therapy- 2>&1";
