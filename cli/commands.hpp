@@ -1,9 +1,12 @@
 #pragma once
 // The vellum CLI's subcommands. Each takes the arguments after its name
-// (argv[0] is the command name) and returns the process exit status:
+// (argv[0] is the command name) and returns the process exit status, from
+// the one table of every Vellum program (base/exit_codes.hpp, docs/cli.md):
 // 0 success, 1 the operation was refused or found a problem (a rejected
-// event, an fsck finding), 2 usage or I/O errors.
+// event, an fsck finding), 2 usage or I/O errors, 3 not found, 4 the server
+// is unreachable or refused the credentials.
 
+#include "base/exit_codes.hpp"
 #include "cli/http_client.hpp"
 #include "crypto/checkpoint.hpp"
 
@@ -14,14 +17,26 @@
 
 namespace vellum::cli {
 
-inline constexpr int exit_ok = 0;
-inline constexpr int exit_failed = 1;
-inline constexpr int exit_usage = 2;
+inline constexpr int exit_ok = exit_code::ok;
+inline constexpr int exit_failed = exit_code::failed;
+inline constexpr int exit_usage = exit_code::usage;
+inline constexpr int exit_not_found = exit_code::not_found;
+inline constexpr int exit_unavailable = exit_code::unavailable;
 
-// A usage or environment problem: printed as "vellum CMD: message", exit 2.
+// A problem that ends the command: printed as "vellum CMD: message", and the
+// process exits with `exit_status` (usage, unless said).
 struct cli_error : std::runtime_error {
-  using std::runtime_error::runtime_error;
+  explicit cli_error(const std::string& message, int status = exit_usage)
+      : std::runtime_error(message), exit_status(status) {}
+  int exit_status;
 };
+
+// The contents of the file at `path` ("-": standard input). A missing file
+// is "PATH: not found" (exit 3); other failures say why (exit 2).
+std::string read_input_file(const std::string& path);
+
+// The server at `url` could not be reached (exit 4), naming it.
+[[noreturn]] void fail_unreachable(const server_url& url, const vellum::status& why);
 
 // --server, --token and the TLS options, shared by every networked command.
 struct connection_options {
@@ -50,6 +65,9 @@ crypto::checkpoint checkpoint_of_note(std::string_view note, const std::string& 
 
 // Prints an HTTP error response ({"error":{code,message}}) to stderr.
 void print_http_error(const std::string& what, const http_response& res);
+// Prints it, with what to do about a 401 or 403, and returns its exit status:
+// 4 for 401/403 (credentials), 3 for 404, else 1.
+[[nodiscard]] int http_failure(const std::string& what, const http_response& res);
 
 int cmd_keygen(int argc, char** argv);
 int cmd_submit(int argc, char** argv);

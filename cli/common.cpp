@@ -1,5 +1,7 @@
 #include "cli/commands.hpp"
 
+#include "base/file.hpp"
+
 #include "crypto/note.hpp"
 
 #include <boost/json.hpp>
@@ -8,6 +10,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
+#include <iterator>
 
 namespace po = boost::program_options;
 
@@ -64,6 +67,35 @@ crypto::checkpoint checkpoint_of_note(std::string_view note, const std::string& 
   auto body = crypto::parse_checkpoint(parts ? parts->text : note);
   if (!body) throw cli_error(what + " is not a checkpoint: " + body.error().message());
   return *body;
+}
+
+std::string read_input_file(const std::string& path) {
+  if (path == "-") return std::string(std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>());
+  auto text = vellum::read_file(path);
+  if (!text && text.error() == boost::system::errc::no_such_file_or_directory)
+    throw cli_error(path + ": not found", exit_not_found);
+  if (!text) throw cli_error(text.error().message());
+  return std::move(*text);
+}
+
+void fail_unreachable(const server_url& url, const vellum::status& why) {
+  throw cli_error("cannot reach the server at " + to_string(url) + ": " + why.message() +
+                      " (is vellumd running there? --server or VELLUM_SERVER)",
+                  exit_unavailable);
+}
+
+int http_failure(const std::string& what, const http_response& res) {
+  print_http_error(what, res);
+  if (res.status == 401) {
+    std::cerr << "  reads need a bearer token: pass --token TOKEN (or set VELLUM_TOKEN), or a client "
+                 "certificate (--cert, --cert-key)\n";
+    return exit_unavailable;
+  }
+  if (res.status == 403) {
+    std::cerr << "  the token's role is not enough for this (see above); use a token of that role\n";
+    return exit_unavailable;
+  }
+  return res.status == 404 ? exit_not_found : exit_failed;
 }
 
 void print_http_error(const std::string& what, const http_response& res) {

@@ -34,9 +34,7 @@ std::string canonical_time(const std::string& flag, const std::string& text) {
 // The tree size of a checkpoint file (a signed note); its signature is the
 // verifier's business (vellum-verify bundle --since checks it).
 std::uint64_t checkpoint_size(const std::string& path) {
-  auto note = vellum::read_file(path);
-  if (!note) throw cli_error("cannot read " + path + ": " + note.error().message());
-  return checkpoint_of_note(*note, path).size;
+  return checkpoint_of_note(read_input_file(path), path).size;
 }
 
 // Counts lines and event lines as chunks pass by, and remembers the last
@@ -157,8 +155,7 @@ int cmd_export(int argc, char** argv) {
   }
   if (*res != 200) {
     std::filesystem::remove(part, ignored);
-    print_http_error("export", http_response{*res, error_body, {}, {}});
-    return exit_failed;
+    return http_failure("export", http_response{*res, error_body, {}, {}});
   }
   if (write_failed || !out) {
     std::filesystem::remove(part, ignored);

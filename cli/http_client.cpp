@@ -8,7 +8,9 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
 
+#include <algorithm>
 #include <iostream>
+#include <thread>
 #include <vector>
 
 namespace vellum::cli {
@@ -24,6 +26,11 @@ vellum::status bad_url(std::string reason) {
   return {boost::system::errc::make_error_code(boost::system::errc::invalid_argument), std::move(reason)};
 }
 }  // namespace
+
+std::string to_string(const server_url& u) {
+  const bool v6 = u.host.find(':') != std::string::npos;
+  return (u.tls ? "https://" : "http://") + (v6 ? "[" + u.host + "]" : u.host) + ":" + u.port + u.base_path;
+}
 
 result<server_url> parse_server_url(std::string_view text) {
   server_url u;
@@ -91,15 +98,35 @@ struct http_client::impl {
 
   bool connected() const { return plain.has_value() || secure.has_value(); }
 
+  // Connects, retrying a refused or timed-out connection twice (after 0.5 s
+  // and 1 s), each retry announced on stderr: a server that is restarting
+  // gets a moment, a wrong URL fails within seconds.
   beast::error_code connect() {
+    constexpr int attempts = 3;
+    for (int attempt = 1;; ++attempt) {
+      auto ec = connect_once();
+      const bool transient = ec == asio::error::connection_refused || ec == beast::error::timeout ||
+                             ec == asio::error::timed_out || ec == asio::error::host_unreachable ||
+                             ec == asio::error::network_unreachable;
+      if (!ec || !transient || attempt == attempts) return ec;
+      std::cerr << "vellum: " << to_string(url) << ": " << ec.message() << "; retrying (" << attempt << " of "
+                << attempts - 1 << ")\n";
+      std::this_thread::sleep_for(std::chrono::milliseconds(500 * attempt));
+    }
+  }
+
+  beast::error_code connect_once() {
     close();
+    // Connecting is bounded on its own: a silent address must not hang a
+    // command for the whole request timeout.
+    const auto connect_timeout = std::min<std::chrono::milliseconds>(timeout, std::chrono::seconds(3));
     beast::error_code ec;
     tcp::resolver resolver(ioc);
     auto endpoints = resolver.resolve(url.host, url.port, ec);
     if (ec) return ec;
     if (!url.tls) {
       plain.emplace(ioc);
-      plain->expires_after(timeout);
+      plain->expires_after(connect_timeout);
       plain->connect(endpoints, ec);
       if (ec) close();
       return ec;
@@ -131,8 +158,9 @@ struct http_client::impl {
         return beast::error_code(static_cast<int>(::ERR_get_error()), asio::error::get_ssl_category());
       }
     }
-    beast::get_lowest_layer(*secure).expires_after(timeout);
+    beast::get_lowest_layer(*secure).expires_after(connect_timeout);
     beast::get_lowest_layer(*secure).connect(endpoints, ec);
+    beast::get_lowest_layer(*secure).expires_after(timeout);
     if (!ec) secure->handshake(ssl::stream_base::client, ec);
     if (ec) close();
     return ec;

@@ -28,6 +28,8 @@ struct server_url {
 // "http://127.0.0.1:8080", "https://log.example:8443/prefix". An error is
 // errc::invalid_argument with what is wrong with the text.
 [[nodiscard]] result<server_url> parse_server_url(std::string_view text);
+// The URL again, as a user reads it in messages: "http://127.0.0.1:8080".
+std::string to_string(const server_url& u);
 
 struct tls_options {
   std::string ca_file;    // trust these CAs (default: the system's)
@@ -54,7 +56,8 @@ class http_client {
   // Sends one request; `target` is appended to the base path. Errors are
   // transport errors (connection refused, TLS failure, timeout); any HTTP
   // status is a successful response. Retries once on a stale keep-alive
-  // connection.
+  // connection; a refused or timed-out connect is retried twice, visibly
+  // (stderr), each connect bounded to 3 s.
   [[nodiscard]] result<http_response> request(std::string_view method, std::string_view target,
                                               std::string_view body = {},
                                               std::string_view content_type = {});

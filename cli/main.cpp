@@ -64,7 +64,7 @@ int main(int argc, char** argv) {
       return c.fn(argc - 1, argv + 1);
     } catch (const cli_error& e) {
       std::cerr << "vellum " << cmd << ": " << e.what() << "\n";
-      return exit_usage;
+      return e.exit_status;
     } catch (const boost::program_options::error& e) {
       std::cerr << "vellum " << cmd << ": " << e.what() << " (see vellum " << cmd << " --help)\n";
       return exit_usage;

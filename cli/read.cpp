@@ -17,10 +17,10 @@ namespace {
 
 boost::json::object get_json(http_client& client, const std::string& target, const std::string& what) {
   auto res = client.request("GET", target);
-  if (!res) throw cli_error("cannot reach the server: " + res.error().message());
+  if (!res) fail_unreachable(client.url(), res.error());
   if (res->status != 200) {
-    print_http_error(what, *res);
-    throw cli_error(what + " failed");
+    const int status = http_failure(what, *res);
+    throw cli_error(what + " failed", status);
   }
   boost::system::error_code ec;
   auto v = boost::json::parse(res->body, ec);
@@ -44,34 +44,41 @@ int cmd_read(int argc, char** argv) {
   po::options_description desc("read options");
   connection_options conn;
   std::string stream;
-  std::uint64_t from = 0, limit = 100;
+  std::uint64_t from = 0, limit = 0;
   desc.add_options()("stream", po::value(&stream), "the stream to read")(
       "all", "read the global log in seq order instead of one stream")(
       "from", po::value(&from), "first revision (stream) or seq (--all); backward reads start at the end")(
       "backward", "read a stream from the newest revision back")(
-      "limit", po::value(&limit)->default_value(100), "how many events at most");
+      "limit", po::value(&limit), "stop after N events (default: read to the end)");
   conn.add_to(desc);
   po::positional_options_description pos;
   pos.add("stream", 1);
   po::variables_map vm;
   if (!parse_args(argc, argv, desc, pos, vm,
-                  "usage: vellum read STREAM [--from REVISION] [--backward] [--limit N]\n"
+                  "usage: vellum read [--from REVISION] [--backward] [--limit N] STREAM\n"
                   "       vellum read --all [--from SEQ] [--limit N]\n\n"
-                  "Prints one JSON event per line (NDJSON), with its record, salt and payload."))
+                  "Prints one JSON event per line (NDJSON), with its record, salt and payload,\n"
+                  "following the server's pages to the end of the stream (or log), or N events.\n"
+                  "A stream that does not exist is an error (exit 3)."))
     return exit_ok;
   if (vm.count("all") && !stream.empty()) throw cli_error("give a STREAM or --all, not both");
   if (!vm.count("all") && stream.empty()) throw cli_error("give a STREAM or --all");
+  if (vm.count("limit") && limit == 0) throw cli_error("--limit: must be at least 1");
+  const std::optional<std::uint64_t> most = vm.count("limit") ? std::optional(limit) : std::nullopt;
   auto client = conn.connect();
   std::uint64_t printed = 0;
   std::optional<std::uint64_t> cursor;
   if (vm.count("from")) cursor = from;
-  while (printed < limit) {
-    const std::uint64_t page = std::min<std::uint64_t>(limit - printed, 1000);
+  while (!most || printed < *most) {
+    const std::uint64_t page = std::min<std::uint64_t>(most ? *most - printed : 1000, 1000);
     std::string target = vm.count("all") ? "/v1/log/events?limit=" + std::to_string(page)
                                          : "/v1/streams/" + percent_encode(stream) + "?limit=" + std::to_string(page) +
                                                (vm.count("backward") ? "&direction=backward" : "");
     if (cursor) target += "&from=" + std::to_string(*cursor);
     auto o = get_json(client, target, "read");
+    if (!vm.count("all") && o.at("current_revision").is_null())
+      throw cli_error("stream \"" + stream + "\" does not exist (vellum read --all lists every event)",
+                      exit_not_found);
     const auto& events = o.at("events").as_array();
     for (const auto& e : events) std::cout << boost::json::serialize(e) << "\n";
     printed += events.size();
@@ -79,6 +86,7 @@ int cmd_read(int argc, char** argv) {
     if (events.empty() || next.is_null()) break;
     cursor = next.to_number<std::uint64_t>();
   }
+  std::cout << std::flush;
   return exit_ok;
 }
 
@@ -87,7 +95,7 @@ int cmd_tail(int argc, char** argv) {
   connection_options conn;
   std::string stream, prefix, type;
   std::uint64_t from = 0;
-  desc.add_options()("from", po::value(&from), "start at this seq (default: only new events)")(
+  desc.add_options()("from", po::value(&from), "start at this seq, catching up first (default: only new events)")(
       "stream", po::value(&stream), "only this stream")("prefix", po::value(&prefix), "only streams with this prefix")(
       "type", po::value(&type), "only events of this type");
   conn.add_to(desc);
@@ -96,11 +104,16 @@ int cmd_tail(int argc, char** argv) {
   if (!parse_args(argc, argv, desc, pos, vm,
                   "usage: vellum tail [--from SEQ] [--stream S | --prefix P] [--type T]\n\n"
                   "Follows the log (Server-Sent Events) and prints one JSON event per line until\n"
-                  "interrupted or the server closes the subscription."))
+                  "interrupted or the server closes the subscription: the events appended from now\n"
+                  "on, of the whole log unless a filter is given; --from SEQ (e.g. 0) replays the\n"
+                  "log from SEQ first."))
     return exit_ok;
   auto client = conn.connect();
-  std::string target = "/v1/subscribe?";
-  if (vm.count("from")) target += "from=" + std::to_string(from) + "&";
+  if (!vm.count("from")) {
+    // Only new events: start at the log's current size.
+    from = get_json(client, "/v1/log", "log").at("tree_size").to_number<std::uint64_t>();
+  }
+  std::string target = "/v1/subscribe?from=" + std::to_string(from) + "&";
   if (!stream.empty()) target += "stream=" + percent_encode(stream) + "&";
   if (!prefix.empty()) target += "prefix=" + percent_encode(prefix) + "&";
   if (!type.empty()) target += "type=" + percent_encode(type) + "&";
@@ -134,10 +147,10 @@ int cmd_tail(int argc, char** argv) {
     return true;
   };
   auto status = client.stream(target, "text/event-stream", on_chunk);
-  if (!status) throw cli_error("subscription failed: " + status.error().message());
+  if (!status) fail_unreachable(client.url(), status.error());
   if (*status != 200) {
     std::cerr << "vellum tail: HTTP " << *status << "\n";
-    return exit_failed;
+    return *status == 401 || *status == 403 ? exit_unavailable : exit_failed;
   }
   return exit_status;
 }
@@ -157,11 +170,8 @@ int cmd_checkpoint(int argc, char** argv) {
     return exit_ok;
   auto client = conn.connect();
   auto res = client.request("GET", "/checkpoint");
-  if (!res) throw cli_error("cannot reach the server: " + res.error().message());
-  if (res->status != 200) {
-    print_http_error("checkpoint", *res);
-    return exit_failed;
-  }
+  if (!res) fail_unreachable(client.url(), res.error());
+  if (res->status != 200) return http_failure("checkpoint", *res);
   if (!save.empty()) {
     if (auto w = vellum::write_file_atomic(save, res->body, 0644); !w)
       throw cli_error("cannot write " + save + ": " + w.error().message());

@@ -46,12 +46,7 @@ std::string now_rfc3339() {
   return crypto::format_time_us(static_cast<std::uint64_t>(us));
 }
 
-std::string read_all(const std::string& path) {
-  if (path == "-") return std::string(std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>());
-  auto text = vellum::read_file(path);
-  if (!text) throw cli_error("cannot read " + path + ": " + text.error().message());
-  return *text;
-}
+std::string read_all(const std::string& path) { return read_input_file(path); }
 
 boost::json::value parse_json_arg(const std::string& what, const std::string& text) {
   auto v = crypto::parse_ijson(text);
@@ -80,13 +75,22 @@ struct signer {
 };
 
 // Fills the defaults every event needs: a fresh event id, occurred_at now,
-// expected revision "any", the key id as author.
-void complete_payload(boost::json::object& p, const std::string& kid) {
+// expected revision "any", the key id as author. Returns false if the author
+// was defaulted (the caller says so: an author is a person, a kid a system).
+bool complete_payload(boost::json::object& p, const std::string& kid) {
   if (!p.contains("event_id")) p["event_id"] = new_event_id();
   if (!p.contains("occurred_at")) p["occurred_at"] = now_rfc3339();
   if (!p.contains("expected_revision")) p["expected_revision"] = "any";
-  if (!p.contains("author")) p["author"] = kid;
   if (!p.contains("data")) p["data"] = boost::json::object{};
+  if (p.contains("author")) return true;
+  p["author"] = kid;
+  return false;
+}
+
+void warn_author_defaulted(const std::string& kid, std::size_t events) {
+  std::cerr << "vellum submit: warning: " << (events == 1 ? "the event names" : std::to_string(events) + " events name")
+            << " no author; recording the key id \"" << kid
+            << "\" as author. Name the person with --author (or \"author\" in the payload).\n";
 }
 
 // Sends with retries on 503 (honouring Retry-After) and on transport errors;
@@ -97,7 +101,7 @@ http_response send_with_retries(http_client& client, const std::string& body, co
     auto res = client.request("POST", "/v1/events", body, content_type);
     if (res && res->status != 503) return *res;
     if (attempt >= retries) {
-      if (!res) throw cli_error("cannot reach " + client.url().host + ":" + client.url().port + ": " + res.error().message());
+      if (!res) fail_unreachable(client.url(), res.error());
       return *res;
     }
     int wait_s = 1 << std::min(attempt, 5);
@@ -122,14 +126,14 @@ int submit_batch(http_client& client, const signer& s, const std::string& file, 
     if (!receipts) throw cli_error("cannot write " + save);
   }
   const bool tty = ::isatty(STDERR_FILENO);
-  std::size_t accepted = 0, duplicates = 0, conflicts = 0, rejected = 0;
+  std::size_t accepted = 0, duplicates = 0, conflicts = 0, rejected = 0, authorless = 0;
   for (std::size_t start = 0; start < lines.size(); start += batch_size) {
     std::string body;
     const std::size_t end = std::min(lines.size(), start + batch_size);
     for (std::size_t i = start; i < end; ++i) {
       auto v = parse_json_arg(file + " line " + std::to_string(i + 1), lines[i]);
       if (!v.is_object()) throw cli_error(file + " line " + std::to_string(i + 1) + ": not a JSON object");
-      complete_payload(v.get_object(), s.kid);
+      if (!complete_payload(v.get_object(), s.kid)) ++authorless;
       body += s.sign(v.get_object()) + "\n";
     }
     auto res = send_with_retries(client, body, "application/x-ndjson", retries);
@@ -155,6 +159,7 @@ int submit_batch(http_client& client, const signer& s, const std::string& file, 
     if (tty) std::cerr << "\rsubmitted " << end << "/" << lines.size() << std::flush;
   }
   if (tty) std::cerr << "\n";
+  if (authorless) warn_author_defaulted(s.kid, authorless);
   std::cout << "accepted " << accepted << ", already recorded " << duplicates << ", conflicting " << conflicts
             << ", rejected " << rejected << " (of " << lines.size() << ")\n";
   return conflicts + rejected == 0 ? exit_ok : exit_failed;
@@ -176,7 +181,7 @@ int cmd_submit(int argc, char** argv) {
       "type", po::value(&type), "event type, e.g. SessionDocumented")(
       "data", po::value(&data_file), "file with the event's data (JSON object), - for stdin")(
       "data-json", po::value(&data_json), "the event's data as a JSON text")(
-      "author", po::value(&author), "who did it (default: the key id); JSON object text allowed")(
+      "author", po::value(&author), "who did it, e.g. \"dr-1\" or {\"id\":\"dr-1\",\"name\":\"...\"} (none: the key id, with a warning)")(
       "meaning", po::value(&meaning), "what the signature stands for: authored, reviewed, approved, ...")(
       "occurred-at", po::value(&occurred_at), "RFC 3339 time (default: now)")(
       "event-id", po::value(&event_id),
@@ -201,9 +206,7 @@ int cmd_submit(int argc, char** argv) {
                   "       vellum submit --key KEY.pem --kid KID --batch EVENTS.ndjson [--save RECEIPTS.ndjson]"))
     return exit_ok;
 
-  auto pem = vellum::read_file(key_file);
-  if (!pem) throw cli_error("cannot read " + key_file + ": " + pem.error().message());
-  auto key = crypto::private_key::from_pem(*pem);
+  auto key = crypto::private_key::from_pem(read_input_file(key_file));
   if (!key) throw cli_error(key_file + " is not a PKCS#8 PEM private key: " + key.error().message());
   const signer s{std::move(*key), kid};
   if (batch_size == 0 || batch_size > 1000) throw cli_error("--batch-size must be 1..1000");
@@ -243,7 +246,7 @@ int cmd_submit(int argc, char** argv) {
   if (!metadata_json.empty()) p["metadata"] = parse_json_arg("--metadata-json", metadata_json);
   if (!p.contains("stream") || !p.contains("type"))
     throw cli_error("the event needs a stream and a type (--stream, --type, or in EVENT.json)");
-  complete_payload(p, kid);
+  if (!complete_payload(p, kid)) warn_author_defaulted(kid, 1);
 
   const std::string jws = s.sign(p);
   if (vm.count("jws-only")) {

@@ -64,4 +64,29 @@ const boost::system::error_category& crypto_category() noexcept {
   return category::instance();
 }
 
+std::string_view code_name(errc e) noexcept {
+  switch (e) {
+    case errc::ok: return "ok";
+    case errc::bad_encoding: return "bad_encoding";
+    case errc::malformed_key: return "malformed_key";
+    case errc::unsupported_key: return "unsupported_key";
+    case errc::algorithm_mismatch: return "algorithm_mismatch";
+    case errc::bad_signature: return "bad_signature";
+    case errc::unknown_key: return "unknown_key";
+    case errc::malformed_note: return "malformed_note";
+    case errc::malformed_checkpoint: return "malformed_checkpoint";
+    case errc::malformed_jws: return "malformed_jws";
+    case errc::malformed_json: return "malformed_json";
+    case errc::malformed_proof: return "malformed_proof";
+    case errc::proof_mismatch: return "proof_mismatch";
+    case errc::inconsistent_trees: return "inconsistent_trees";
+    case errc::malformed_entry: return "malformed_entry";
+    case errc::commitment_mismatch: return "commitment_mismatch";
+    case errc::malformed_tile_path: return "malformed_tile_path";
+    case errc::io_error: return "io_error";
+    case errc::internal: return "internal";
+  }
+  return "internal";
+}
+
 }  // namespace vellum::crypto

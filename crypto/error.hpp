@@ -9,6 +9,7 @@
 #include <boost/system/error_code.hpp>
 
 #include <ostream>
+#include <string_view>
 
 namespace vellum::crypto {
 
@@ -39,6 +40,10 @@ const boost::system::error_category& crypto_category() noexcept;
 inline boost::system::error_code make_error_code(errc e) noexcept {
   return {static_cast<int>(e), crypto_category()};
 }
+
+// The code's stable machine-readable name: the enumerator's identifier
+// ("bad_signature", "proof_mismatch"), what --json reports carry.
+std::string_view code_name(errc e) noexcept;
 
 // So that test frameworks and logs can print codes by name.
 inline std::ostream& operator<<(std::ostream& os, errc e) { return os << make_error_code(e).message(); }

@@ -88,7 +88,7 @@ struct statement {
   expected_revision expected;
 };
 
-// Everything needed to verify an appended event offline (DESIGN.md "Receipt").
+// Everything needed to verify an appended event offline (docs/formats.md, "receipt").
 struct receipt {
   std::uint64_t seq = 0;
   std::string stream;

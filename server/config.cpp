@@ -384,11 +384,17 @@ config load_config(const cli_options& cli) {
 bool setup_demo_mode(config& cfg) {
   if (!cfg.config_file.empty() || !is_loopback_host(cfg.listen_host)) return false;
   namespace fs = std::filesystem;
-  std::error_code ec;
-  fs::create_directories(cfg.data_dir, ec);
-  if (ec) throw config_error("--data " + cfg.data_dir + ": cannot be created: " + ec.message());
   auto priv_path = (fs::path(cfg.data_dir) / "demo-submitter.pem").string();
   auto pub_path = (fs::path(cfg.data_dir) / "demo-submitter.pub.pem").string();
+  std::error_code ec;
+  // Demo mode writes a key into the data directory and opens reads: only on
+  // a directory it made itself, or on a new, empty one; never on a real log.
+  if (fs::exists(cfg.data_dir, ec) && !fs::exists(priv_path, ec) && !fs::is_empty(cfg.data_dir, ec))
+    throw config_error("--data " + cfg.data_dir +
+                       " holds a ledger that demo mode did not create; start vellumd with "
+                       "--config FILE for it (docs/configuration.md), or give demo mode a new --data directory");
+  fs::create_directories(cfg.data_dir, ec);
+  if (ec) throw config_error("--data " + cfg.data_dir + ": cannot be created: " + ec.message());
   std::optional<crypto::private_key> key;
   if (fs::exists(priv_path)) {
     auto text = vellum::read_file(priv_path);

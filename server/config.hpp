@@ -1,6 +1,5 @@
 #pragma once
-// vellumd configuration: command line (DESIGN.md "Command-line and
-// configuration contract"), the JSON configuration file (every key is
+// vellumd configuration: command line, the JSON configuration file (every key is
 // documented in docs/configuration.md, example in config/vellumd.example.json)
 // and the credentials (submitter keys, reader tokens) that SIGHUP reloads.
 //
@@ -161,7 +160,7 @@ std::shared_ptr<const credentials> credentials_from_json(std::string_view text);
 // beyond reading the file. Throws config_error.
 config load_config(const cli_options& cli);
 
-// Demo mode (DESIGN.md): with no configuration file and a loopback listen
+// Demo mode (docs/configuration.md): with no configuration file and a loopback listen
 // address, makes sure <data_dir>/demo-submitter.pem (0600) and
 // demo-submitter.pub.pem exist, registers them as submitter "demo" on every
 // stream and opens reads. Returns false (and changes nothing) when demo mode

@@ -1,7 +1,7 @@
-// vellumd: the Vellum ledger server (DESIGN.md "Command-line and
-// configuration contract"). Prints exactly one "verifier key: <vkey>" line
+// vellumd: the Vellum ledger server (docs/configuration.md, docs/cli.md). Prints exactly one "verifier key: <vkey>" line
 // and then "listening on <url>" on stdout; everything else goes to stderr.
 
+#include "base/exit_codes.hpp"
 #include "server/config.hpp"
 #include "server/http.hpp"
 
@@ -19,11 +19,11 @@ int main(int argc, char** argv) {
     auto cli = parse_command_line(argc, argv);
     if (cli.help) {
       std::cout << usage_text();
-      return 0;
+      return vellum::exit_code::ok;
     }
     if (cli.version) {
       std::cout << "vellumd " << vellum::version << "\n";
-      return 0;
+      return vellum::exit_code::ok;
     }
     auto cfg = load_config(cli);
     const bool demo = setup_demo_mode(cfg);
@@ -37,12 +37,12 @@ int main(int argc, char** argv) {
               << std::flush;
     if (demo) std::cerr << demo_warning(demo_cfg, server->port()) << std::flush;
     server->run();
-    return 0;
-  } catch (const config_error& e) {
+    return vellum::exit_code::ok;
+  } catch (const config_error& e) {  // the command line or configuration (docs/cli.md, "Exit codes")
     std::cerr << "vellumd: " << e.what() << "\n";
-    return 2;
-  } catch (const std::exception& e) {
+    return vellum::exit_code::usage;
+  } catch (const std::exception& e) {  // the ledger cannot be opened or served
     std::cerr << "vellumd: " << e.what() << "\n";
-    return 1;
+    return vellum::exit_code::failed;
   }
 }

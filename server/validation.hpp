@@ -1,6 +1,6 @@
 #pragma once
 // Turns one compact JWS into a ledger::statement, or says precisely why not
-// (DESIGN.md "What a valid payload is"; docs/api.md "Statement rules").
+// (docs/api.md "Statements").
 // Pure function of its inputs: safe on any thread, runs on the I/O threads.
 
 #include "ledger/ledger.hpp"

@@ -1,5 +1,7 @@
 #include "verifier/bundle_report.hpp"
 
+#include "verifier/verify.hpp"
+
 #include "crypto/encoding.hpp"
 #include "crypto/leaf_entry.hpp"
 
@@ -137,7 +139,7 @@ boost::json::object render_json(const bundle_report& r) {
     if (f.line) fo["line"] = f.line;
     if (f.seq) fo["seq"] = *f.seq;
     if (!f.event_id.empty()) fo["event_id"] = f.event_id;
-    fo["code"] = f.code.message();
+    fo["code"] = failure_code(f.code);
     fo["what"] = f.what;
     failures.push_back(std::move(fo));
   }

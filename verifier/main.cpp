@@ -2,9 +2,11 @@
 // Asio: it reads files and command-line arguments and checks them with the
 // log's (and witnesses') public keys only.
 //
-// Exit status: 0 everything verified; 1 something does not verify;
-// 2 the input could not be read or the command line is wrong.
+// Exit status (base/exit_codes.hpp): 0 everything verified; 1 something does
+// not verify; 2 the input could not be read or the command line is wrong;
+// 3 an input file does not exist.
 
+#include "base/exit_codes.hpp"
 #include "base/file.hpp"
 #include "crypto/encoding.hpp"
 #include "crypto/keys.hpp"
@@ -16,6 +18,8 @@
 #include <vellum/version.hpp>
 
 #include <boost/json.hpp>
+
+#include <filesystem>
 #include <boost/program_options.hpp>
 
 #include <unistd.h>
@@ -32,9 +36,10 @@ using namespace vellum;
 
 namespace {
 
-constexpr int exit_verified = 0;
-constexpr int exit_not_verified = 1;
-constexpr int exit_unreadable = 2;
+// The exit statuses of every Vellum program (base/exit_codes.hpp).
+constexpr int exit_verified = exit_code::ok;
+constexpr int exit_not_verified = exit_code::failed;
+constexpr int exit_unreadable = exit_code::usage;
 
 const char* usage_text =
     "usage: vellum-verify <command> [options]\n"
@@ -56,6 +61,7 @@ const char* usage_text =
 
 struct cli_error {
   std::string message;
+  int exit_status = exit_unreadable;
 };
 
 std::string read_input(const std::string& path) {
@@ -64,7 +70,9 @@ std::string read_input(const std::string& path) {
     return data;
   }
   auto text = vellum::read_file(path);
-  if (!text) throw cli_error{"cannot read " + path + ": " + text.error().message()};
+  if (!text && text.error() == boost::system::errc::no_such_file_or_directory)
+    throw cli_error{path + ": not found", exit_code::not_found};
+  if (!text) throw cli_error{text.error().message()};
   return *text;
 }
 
@@ -79,11 +87,11 @@ int report(bool json, bool ok, boost::json::object details, const std::string& h
   return ok ? exit_verified : exit_not_verified;
 }
 
-// A verification that failed: the --json "code" is the stable description of
-// the status's code (crypto::errc), "detail" the reason naming what failed.
+// A verification that failed: the --json "code" is the stable name of the
+// status's code (verifier::failure_code), "detail" the reason naming what failed.
 int fail_report(bool json, const status& s, const std::string& what) {
   boost::json::object o;
-  o["error"] = {{"code", s.code().message()}, {"detail", s.message()}};
+  o["error"] = {{"code", verifier::failure_code(s.code())}, {"detail", s.message()}};
   return report(json, false, std::move(o), "FAILED: " + what + ": " + s.message() + "\n");
 }
 
@@ -365,6 +373,7 @@ int cmd_bundle(int argc, char** argv) {
     r = verifier::verify_bundle(std::cin, keys.front(), opts);
   } else {
     std::ifstream in(file, std::ios::binary);
+    if (!in && !std::filesystem::exists(file)) throw cli_error{file + ": not found", exit_code::not_found};
     if (!in) throw cli_error{"cannot open " + file};
     r = verifier::verify_bundle(in, keys.front(), opts);
   }
@@ -409,7 +418,7 @@ int main(int argc, char** argv) {
     return exit_unreadable;
   } catch (const cli_error& e) {
     std::cerr << "vellum-verify " << cmd << ": " << e.message << "\n";
-    return exit_unreadable;
+    return e.exit_status;
   } catch (const po::error& e) {
     std::cerr << "vellum-verify " << cmd << ": " << e.what() << " (see --help)\n";
     return exit_unreadable;

@@ -11,6 +11,11 @@
 
 namespace vellum::verifier {
 
+std::string failure_code(const boost::system::error_code& code) {
+  if (code.category() == crypto::crypto_category()) return std::string(crypto::code_name(static_cast<crypto::errc>(code.value())));
+  return std::string(code.category().name()) + ":" + std::to_string(code.value());
+}
+
 using crypto::errc;
 
 namespace {

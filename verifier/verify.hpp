@@ -25,6 +25,11 @@
 
 namespace vellum::verifier {
 
+// The stable machine-readable code of a failure, as --json reports carry it:
+// the crypto::errc name ("bad_signature", "proof_mismatch", ...); a code of
+// another module as "<category>:<value>".
+std::string failure_code(const boost::system::error_code& code);
+
 // Parses a hash given as 64 hex digits or as 44 characters of base64.
 [[nodiscard]] result<crypto::hash> parse_hash(std::string_view text);
 

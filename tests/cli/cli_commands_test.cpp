@@ -214,10 +214,11 @@ BOOST_AUTO_TEST_CASE(fsck_and_backup_of_a_live_data_directory) {
   // Refuses to overwrite a non-empty destination, and a directory that is no data directory.
   BOOST_TEST(srv.vellum("backup data copy").exit_code == 2);
   BOOST_TEST(srv.vellum("fsck .").exit_code == 2);
-  // The copy serves the same log: same key, same latest checkpoint.
+  // The copy serves the same log (same key), restored as an operator does:
+  // the same configuration, pointed at the copy.
   srv.stop();
-  auto restored = test::run_command("cd " + srv.dir.str() + " && timeout 3 " + test::binary("vellumd") +
-                                    " --data copy --listen 127.0.0.1:0 2>/dev/null | head -n 1");
+  auto restored = test::run_command("cd " + srv.dir.str() + " && sed 's#/data\"#/copy\"#' vellum.json > copy.json && timeout 3 " +
+                                    test::binary("vellumd") + " --config copy.json --listen 127.0.0.1:0 2>/dev/null | head -n 1");
   BOOST_TEST(restored.out == "verifier key: " + srv.vkey + "\n", restored.out);
 }
 

@@ -5,6 +5,7 @@
 
 #include "ledger/export.hpp"
 #include "ledger/ledger_test_util.hpp"
+#include "test_keys.hpp"
 #include "verifier/bundle.hpp"
 
 #include <boost/test/unit_test.hpp>
@@ -27,8 +28,8 @@ struct submitter {
 class filled_ledger {
  public:
   explicit filled_ledger(std::uint64_t n) : rng_(4711) {
-    submitters_.push_back({"ward-7-ehr", *crypto::private_key::from_ed25519_seed(std::vector<std::uint8_t>(32, 11))});
-    submitters_.push_back({"lab-sys", *crypto::private_key::from_ed25519_seed(std::vector<std::uint8_t>(32, 12))});
+    submitters_.push_back({"ward-7-ehr", test::seeded_key(11)});
+    submitters_.push_back({"lab-sys", test::seeded_key(12)});
     submitters_.push_back({"pharmacy", *crypto::private_key::generate(crypto::key_type::p256)});
     l_ = ledger::test::open_or_fail(ledger::test::test_options(dir_, clock_));
     append(n);

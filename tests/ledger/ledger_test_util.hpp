@@ -13,6 +13,7 @@
 #include "crypto/merkle.hpp"
 #include "crypto/note.hpp"
 
+#include "test_keys.hpp"
 #include "test_util.hpp"
 
 #include <boost/json.hpp>
@@ -78,7 +79,7 @@ inline std::string make_uuid(std::mt19937_64& rng) {
 class statement_factory {
  public:
   explicit statement_factory(std::uint64_t seed = 42)
-      : key_(*crypto::private_key::from_ed25519_seed(std::vector<std::uint8_t>(32, 7))),
+      : key_(vellum::test::seeded_key(7)),
         rng_(seed) {}
 
   statement make(const std::string& stream, expected_revision expected = expected_revision::any(),

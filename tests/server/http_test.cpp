@@ -1,5 +1,5 @@
 // Integration tests: an in-process vellumd on 127.0.0.1 port 0 with a fresh
-// data directory, spoken to over HTTP/1.1 (DESIGN.md "What every request gets").
+// data directory, spoken to over HTTP/1.1 (docs/api.md).
 
 #include "crypto/checkpoint.hpp"
 #include "crypto/leaf_entry.hpp"

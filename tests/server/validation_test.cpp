@@ -1,4 +1,4 @@
-// Statement validation: every rule of DESIGN.md "What a valid payload is",
+// Statement validation: every rule of docs/api.md "Statements",
 // each failure with its stable code.
 
 #include "server/fixture.hpp"

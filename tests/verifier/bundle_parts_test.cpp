@@ -6,6 +6,7 @@
 #include "crypto/jws.hpp"
 #include "crypto/keys.hpp"
 #include "crypto/leaf_entry.hpp"
+#include "test_keys.hpp"
 #include "verifier/line_reader.hpp"
 #include "verifier/signature_pool.hpp"
 
@@ -135,13 +136,8 @@ BOOST_AUTO_TEST_SUITE_END()
 
 namespace {
 
-constexpr std::uint64_t t0 = 1'773'050'400'000'000;  // 2026-03-09T10:00:00Z
-
-crypto::private_key seeded_key(std::uint8_t seed) {
-  auto k = crypto::private_key::from_ed25519_seed(std::vector<std::uint8_t>(32, seed));
-  BOOST_REQUIRE(k);
-  return *k;
-}
+constexpr std::uint64_t t0 = test::t0_us;
+using test::seeded_key;
 
 // Replaces the JWS signature by tamper(raw signature bytes).
 std::string with_signature(const std::string& compact, const std::function<void(bytes&)>& tamper) {

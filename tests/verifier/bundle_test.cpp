@@ -11,6 +11,7 @@
 #include "crypto/leaf_entry.hpp"
 #include "crypto/merkle.hpp"
 #include "crypto/note.hpp"
+#include "test_keys.hpp"
 #include "test_util.hpp"
 #include "verifier/bundle.hpp"
 #include "verifier/bundle_report.hpp"
@@ -29,13 +30,8 @@ using crypto::errc;
 
 namespace {
 
-constexpr std::uint64_t t0 = 1'773'050'400'000'000;  // 2026-03-09T10:00:00Z
-
-crypto::private_key seeded_key(std::uint8_t seed) {
-  auto k = crypto::private_key::from_ed25519_seed(std::vector<std::uint8_t>(32, seed));
-  BOOST_REQUIRE(k);
-  return *k;
-}
+constexpr std::uint64_t t0 = test::t0_us;
+using test::seeded_key;
 
 struct log_event {
   std::string stream;
@@ -623,7 +619,7 @@ BOOST_AUTO_TEST_CASE(html_report_is_self_contained_and_escapes_everything) {
   BOOST_TEST(verifier::render_json(r).at("verified").as_bool());
 }
 
-BOOST_AUTO_TEST_CASE(vellum_verify_bundle_exits_0_1_and_2) {
+BOOST_AUTO_TEST_CASE(vellum_verify_bundle_exits_0_1_2_and_3) {
   test_log log;
   fill(log, 10);
   test::temp_dir dir;
@@ -646,7 +642,7 @@ BOOST_AUTO_TEST_CASE(vellum_verify_bundle_exits_0_1_and_2) {
   BOOST_TEST(json.exit_code == 0);
   BOOST_TEST(boost::json::parse(json.out).at("events").as_int64() == 7);
   BOOST_TEST(test::run_command(exe + bad.string() + key + " 2>/dev/null").exit_code == 1);
-  BOOST_TEST(test::run_command(exe + (dir.path() / "missing").string() + key + " 2>/dev/null").exit_code == 2);
+  BOOST_TEST(test::run_command(exe + (dir.path() / "missing").string() + key + " 2>/dev/null").exit_code == 3);
   BOOST_TEST(test::run_command(exe + good.string() + " --log-key nonsense 2>/dev/null").exit_code == 2);
   BOOST_TEST(test::run_command(exe + "- " + key + " < " + good.string() + " 2>/dev/null").exit_code == 0);
   BOOST_TEST(test::run_command(exe + "--help 2>/dev/null").exit_code == 0);

@@ -44,8 +44,8 @@ BOOST_AUTO_TEST_CASE(checkpoint_command_exits_1_on_a_tampered_root) {
   BOOST_TEST(report.at("verified").as_bool() == false);
 }
 
-BOOST_AUTO_TEST_CASE(exits_2_when_the_file_cannot_be_read_or_the_key_is_malformed) {
-  BOOST_TEST(test::run_command(verify_cmd("checkpoint /nonexistent/cp --key " + vec("log_vkey"))).exit_code == 2);
+BOOST_AUTO_TEST_CASE(exits_3_for_a_missing_file_and_2_for_a_malformed_key) {
+  BOOST_TEST(test::run_command(verify_cmd("checkpoint /nonexistent/cp --key " + vec("log_vkey"))).exit_code == 3);
   test::temp_dir dir;
   test::write_text(dir.path() / "cp", vec("note_one_signer"));
   BOOST_TEST(test::run_command(verify_cmd("checkpoint " + (dir.path() / "cp").string() + " --key nonsense"))
