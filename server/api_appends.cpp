@@ -59,7 +59,7 @@ response api::post_events(const call& c) {
   while (!body.empty() && (body.back() == '\n' || body.back() == '\r')) body.remove_suffix(1);
   auto creds = creds_.get();
   auto v = validate_statement(body, *creds, clock_());
-  if (!v) return error_response(v.error);
+  if (!v) return error_response(v.error());
   auto received = req.received;
   auto finish = [this, done = c.done, received, label = std::string(c.label)](const ledger::append_outcome& o) {
     auto r = outcome_response(o);
@@ -68,7 +68,7 @@ response api::post_events(const call& c) {
         std::chrono::duration<double>(std::chrono::steady_clock::now() - received).count());
     done(std::move(r));
   };
-  auto sub = sequencer_.submit(std::move(*v.stmt), [finish, hop = req.run_on_io](ledger::append_outcome o) {
+  auto sub = sequencer_.submit(std::move(*v), [finish, hop = req.run_on_io](ledger::append_outcome o) {
     // Keep the committing thread free of per-event JSON work.
     if (hop)
       hop([finish, o = std::move(o)] { finish(o); });
@@ -143,11 +143,11 @@ response api::append_batch(const call& c) {
         std::chrono::duration<double>(std::chrono::steady_clock::now() - received).count());
     state->done(std::move(r));
   };
-  auto error_entry = [](std::size_t i, const api_error& e) {
+  auto error_entry = [](std::size_t i, const status& e) {
     json::object o;
     o["index"] = i;
-    o["status"] = classify(e.code).status;
-    o["error"] = error_object(e);
+    o["status"] = classify(e).status;
+    o["error"] = error_object(api_error{e, {}, {}});
     return o;
   };
 
@@ -161,17 +161,17 @@ response api::append_batch(const call& c) {
   c.async = true;
   for (std::size_t i = 0; i < checked.size(); ++i) {
     if (!checked[i]) {
-      complete_one(i, error_entry(i, checked[i].error));
+      complete_one(i, error_entry(i, checked[i].error()));
       continue;
     }
-    auto sub = sequencer_.submit(std::move(*checked[i].stmt), [complete_one, i, hop = req.run_on_io](
+    auto sub = sequencer_.submit(std::move(*checked[i]), [complete_one, i, hop = req.run_on_io](
                                                                    ledger::append_outcome o) {
       if (hop)
         hop([complete_one, i, o = std::move(o)] { complete_batch_entry(complete_one, i, o); });
       else
         complete_batch_entry(complete_one, i, o);
     });
-    if (!sub) complete_one(i, error_entry(i, api_error{sub.error(), {}, {}}));
+    if (!sub) complete_one(i, error_entry(i, sub.error()));
   }
   return {};
 }

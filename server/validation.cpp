@@ -14,10 +14,8 @@ namespace {
 
 namespace json = boost::json;
 
-validation_result failure(status code, std::string message) {
-  validation_result r;
-  r.error = api_error{code, std::move(message), {}};
-  return r;
+validation_result failure(const status& code, std::string message) {
+  return status(code.code(), std::move(message));
 }
 
 validation_result invalid(std::string message) {
@@ -144,9 +142,7 @@ validation_result validate_payload(std::string_view payload) {
       meaning && (!meaning->is_string() || meaning->get_string().empty()))
     return invalid("meaning: must be a non-empty string");
 
-  validation_result r;
-  r.stmt = std::move(st);
-  return r;
+  return st;
 }
 
 validation_result validate_statement(std::string_view compact, const credentials& creds,
@@ -175,11 +171,11 @@ validation_result validate_statement(std::string_view compact, const credentials
                                           crypto::format_time_us(*sub->not_after_us));
   auto r = validate_payload(crypto::as_chars(token->payload));
   if (!r) return r;
-  if (!sub->allows_stream(r.stmt->stream))
+  if (!sub->allows_stream(r->stream))
     return failure(errc::stream_not_allowed,
-                   "key \"" + sub->kid + "\" may not append to stream \"" + r.stmt->stream + "\"");
-  r.stmt->jws = std::string(compact);
-  r.stmt->kid = token->kid;
+                   "key \"" + sub->kid + "\" may not append to stream \"" + r->stream + "\"");
+  r->jws = std::string(compact);
+  r->kid = token->kid;
   return r;
 }
 

@@ -13,11 +13,9 @@
 
 namespace vellum::server {
 
-struct validation_result {
-  std::optional<ledger::statement> stmt;  // set on success
-  api_error error;                        // set when !stmt
-  explicit operator bool() const { return stmt.has_value(); }
-};
+// The statement, or the failure: its code (server::errc or crypto::errc,
+// mapped to HTTP by server/errors.hpp) and a reason naming the member or key.
+using validation_result = result<ledger::statement>;
 
 // Checks, in order, and stops at the first failure:
 //  1. JWS syntax and protected header (crypto::jws_parse): 400 malformed_jws / malformed_json;
