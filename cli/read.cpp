@@ -166,7 +166,7 @@ int cmd_checkpoint(int argc, char** argv) {
   if (!parse_args(argc, argv, desc, pos, vm,
                   "usage: vellum checkpoint [--save FILE]\n\n"
                   "Prints the log's latest signed checkpoint (C2SP). Check it offline with\n"
-                  "vellum-verify checkpoint FILE --key VKEY."))
+                  "vellum-verify checkpoint --log-key VKEY FILE."))
     return exit_ok;
   auto client = conn.connect();
   auto res = client.request("GET", "/checkpoint");

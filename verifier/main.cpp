@@ -47,16 +47,17 @@ const char* usage_text =
     "Checks Vellum's (and any C2SP log's) checkpoints, receipts and proofs offline.\n"
     "\n"
     "commands:\n"
-    "  bundle FILE --log-key VKEY [--since CHECKPOINT_FILE] [--html FILE] [--threads N]\n"
+    "  bundle --log-key VKEY [--since CHECKPOINT_FILE] [--html FILE] [--threads N] FILE\n"
     "                                               a sealed export (vellum export)\n"
-    "  checkpoint FILE --key VKEY [--key VKEY...]   a C2SP checkpoint (signed note)\n"
-    "  receipt FILE --log-key VKEY                  a receipt returned by an append\n"
-    "  inclusion [--json-file FILE | --index N --size N --leaf-hash H --root H [--proof H...]]\n"
-    "  consistency [--json-file FILE | --size1 M --size2 N --root1 H --root2 H [--proof H...]]\n"
+    "  checkpoint --log-key VKEY [--log-key VKEY...] FILE\n"
+    "                                               a C2SP checkpoint (signed note)\n"
+    "  receipt --log-key VKEY FILE                  a receipt returned by an append\n"
+    "  inclusion --json-file FILE --log-key VKEY    an inclusion proof (vellum proof inclusion)\n"
+    "  consistency --json-file FILE --log-key VKEY  a consistency proof (vellum proof consistency)\n"
     "\n"
     "Hashes are 64 hex digits or base64. FILE may be - for standard input.\n"
     "Add --json to any command for a machine-readable report.\n"
-    "exit status: 0 verified, 1 does not verify, 2 could not read the input.\n"
+    "exit status: 0 verified, 1 does not verify, 2 usage or unreadable input, 3 file not found.\n"
     "Run 'vellum-verify <command> --help' for the options of one command.\n";
 
 struct cli_error {
@@ -152,15 +153,18 @@ std::string join(const std::vector<std::string>& v) {
 int cmd_checkpoint(int argc, char** argv) {
   po::options_description desc("checkpoint options");
   std::string file;
-  std::vector<std::string> vkeys;
+  std::vector<std::string> vkeys, old_spelling;
   desc.add_options()("file", po::value(&file)->required(), "checkpoint file (signed note), - for stdin")(
-      "key", po::value(&vkeys)->required(), "verifier key (name+keyid+base64); repeat for several")(
+      "log-key", po::value(&vkeys), "verifier key (name+keyid+base64) of the log or a witness; repeat for several")(
+      "key", po::value(&old_spelling), "the same as --log-key (the old spelling, kept for one release)")(
       "any", "succeed when any one given key signed (default: every given key must have signed)");
   po::positional_options_description pos;
   pos.add("file", 1);
   po::variables_map vm;
-  if (!parse(argc, argv, desc, pos, vm, "usage: vellum-verify checkpoint FILE --key VKEY [--key VKEY...]"))
+  if (!parse(argc, argv, desc, pos, vm, "usage: vellum-verify checkpoint --log-key VKEY [--log-key VKEY...] [--any] FILE"))
     return exit_verified;
+  vkeys.insert(vkeys.end(), old_spelling.begin(), old_spelling.end());
+  if (vkeys.empty()) throw cli_error{"checkpoint needs --log-key VKEY (the log's verifier key)"};
   const bool json = vm.count("json");
   auto keys = parse_keys(vkeys);
   const std::string note = read_input(file);
@@ -194,7 +198,7 @@ int cmd_receipt(int argc, char** argv) {
   po::positional_options_description pos;
   pos.add("file", 1);
   po::variables_map vm;
-  if (!parse(argc, argv, desc, pos, vm, "usage: vellum-verify receipt FILE --log-key VKEY")) return exit_verified;
+  if (!parse(argc, argv, desc, pos, vm, "usage: vellum-verify receipt --log-key VKEY FILE")) return exit_verified;
   const bool json = vm.count("json");
   auto keys = parse_keys({log_key});
   const std::string text = read_input(file);
@@ -248,9 +252,41 @@ std::vector<std::string> json_strs(const boost::json::object& o, const char* key
   return out;
 }
 
+// The root a proof is checked against. With --log-key, it is taken from a
+// checkpoint (a file, or the proof file's own member) whose signature by the
+// log key verifies and whose size is `size`: the proof then shows the leaf
+// is in the log. Without, the given root is used as it is, and the user is
+// told loudly that nothing says the log ever signed it.
+struct root_source {
+  std::string log_key;      // --log-key ("" = unsigned root)
+  std::string note;         // the checkpoint note, if any
+  std::string where;        // where the note came from, for messages
+};
+
+std::optional<crypto::hash> signed_root(const root_source& src, std::uint64_t size, bool json) {
+  if (src.log_key.empty()) {
+    std::cerr << "WARNING: the root was given, not taken from a checkpoint signed by the log: this proves\n"
+                 "         nothing about the log. Pass --log-key VKEY"
+              << (src.note.empty() ? " and --checkpoint FILE" : "") << " to check the root against its signature.\n";
+    return std::nullopt;
+  }
+  if (src.note.empty()) throw cli_error{"--log-key needs a signed checkpoint: --checkpoint FILE (vellum checkpoint --save)"};
+  auto r = verifier::verify_checkpoint(src.note, parse_keys({src.log_key}), true);
+  if (!r) {
+    fail_report(json, r.error(), "checkpoint " + src.where);
+    throw cli_error{src.where + " is not signed by the given log key", exit_not_verified};
+  }
+  if (r->body.size != size)
+    throw cli_error{src.where + " is for tree size " + std::to_string(r->body.size) + ", the proof for " +
+                        std::to_string(size),
+                    exit_not_verified};
+  return r->body.root;
+}
+
 int cmd_inclusion(int argc, char** argv) {
   po::options_description desc("inclusion options");
-  std::string json_file, leaf_s, root_s, entry_file;
+  std::string json_file, leaf_s, root_s, entry_file, checkpoint_file;
+  root_source src;
   std::uint64_t index = 0, size = 0;
   std::vector<std::string> proof_s;
   desc.add_options()("json-file", po::value(&json_file),
@@ -258,13 +294,18 @@ int cmd_inclusion(int argc, char** argv) {
       "index", po::value(&index), "leaf index (0-based)")("size", po::value(&size), "tree size")(
       "leaf-hash", po::value(&leaf_s), "the leaf hash")("entry-file", po::value(&entry_file),
                                                         "a file holding the leaf entry (hashed here)")(
-      "root", po::value(&root_s), "the tree root")("proof", po::value(&proof_s)->multitoken(),
-                                                   "proof hashes, in order (repeat or comma-separate)");
+      "root", po::value(&root_s), "the tree root (unsigned: prefer --log-key with a checkpoint)")(
+      "proof", po::value(&proof_s)->multitoken(), "proof hashes, in order (repeat or comma-separate)")(
+      "log-key", po::value(&src.log_key), "take the root from a checkpoint signed by this key")(
+      "checkpoint", po::value(&checkpoint_file), "that checkpoint (default: the --json-file's \"checkpoint\")");
   po::positional_options_description pos;
   po::variables_map vm;
   if (!parse(argc, argv, desc, pos, vm,
-             "usage: vellum-verify inclusion --index N --size N (--leaf-hash H | --entry-file F) --root H "
-             "[--proof H...]\n       vellum-verify inclusion --json-file FILE"))
+             "usage: vellum-verify inclusion --json-file FILE [--log-key VKEY [--checkpoint FILE]]\n"
+             "       vellum-verify inclusion --index N --size N (--leaf-hash H | --entry-file F)\n"
+             "                               (--log-key VKEY --checkpoint FILE | --root H) [--proof H...]\n\n"
+             "Checks that a leaf is in a tree. With --log-key the tree's root comes from a checkpoint the\n"
+             "log signed (vellum proof puts it in the file): only then does it prove the leaf is in the log."))
     return exit_verified;
   if (vm.count("json-file")) {
     auto o = read_json_object(json_file);
@@ -273,55 +314,96 @@ int cmd_inclusion(int argc, char** argv) {
     leaf_s = json_str(o, "leaf_hash");
     root_s = json_str(o, "root");
     proof_s = json_strs(o, o.contains("path") ? "path" : "proof");
+    if (const auto* cp = o.if_contains("checkpoint"); cp && cp->is_string()) {
+      src.note = std::string(cp->get_string());
+      src.where = json_file + " (its checkpoint)";
+    }
   } else {
-    if (!vm.count("index") || !vm.count("size") || !vm.count("root") ||
+    if (!vm.count("index") || !vm.count("size") || (!vm.count("root") && src.log_key.empty()) ||
         (!vm.count("leaf-hash") && !vm.count("entry-file")))
-      throw cli_error{"inclusion needs --index, --size, --root and --leaf-hash or --entry-file (or --json-file)"};
+      throw cli_error{"inclusion needs --index, --size, --leaf-hash or --entry-file, and --log-key with "
+                      "--checkpoint or --root (or --json-file)"};
+  }
+  if (!checkpoint_file.empty()) {
+    src.note = read_input(checkpoint_file);
+    src.where = checkpoint_file;
   }
   const bool json = vm.count("json");
   crypto::hash leaf = entry_file.empty() ? hash_arg("leaf-hash", leaf_s)
                                          : crypto::leaf_hash(crypto::as_bytes(read_input(entry_file)));
-  const auto root = hash_arg("root", root_s);
+  const auto from_log = signed_root(src, size, json);
+  const auto root = from_log ? *from_log : hash_arg("root", root_s);
+  if (from_log && !root_s.empty() && hash_arg("root", root_s) != *from_log)
+    throw cli_error{"the given root is not the signed checkpoint's root", exit_not_verified};
   const auto proof = hash_list("proof", proof_s);
-  boost::json::object o{{"leaf_index", index}, {"tree_size", size}, {"root", b64(root)}};
+  boost::json::object o{{"leaf_index", index}, {"tree_size", size}, {"root", b64(root)}, {"root_signed", from_log.has_value()}};
   if (auto v = crypto::verify_inclusion(index, size, leaf, proof, root); !v)
     return fail_report(json, v.error(),
                        "inclusion of leaf " + std::to_string(index) + " in tree size " + std::to_string(size));
   return report(json, true, std::move(o),
                 "inclusion verified: leaf " + std::to_string(index) + " is in the tree of size " +
-                    std::to_string(size) + " with root " + b64(root) + "\n");
+                    std::to_string(size) + " with root " + b64(root) +
+                    (from_log ? ", signed by the log\n" : " (NOT checked against a signed checkpoint)\n"));
 }
 
 int cmd_consistency(int argc, char** argv) {
   po::options_description desc("consistency options");
-  std::string json_file, root1_s, root2_s;
+  std::string json_file, root1_s, root2_s, checkpoint1_file, checkpoint2_file, log_key;
   std::uint64_t size1 = 0, size2 = 0;
   std::vector<std::string> proof_s;
   desc.add_options()("json-file", po::value(&json_file), "JSON {size1, size2, root1, root2, proof:[hashes]}")(
       "size1", po::value(&size1), "older tree size")("size2", po::value(&size2), "newer tree size")(
-      "root1", po::value(&root1_s), "older root")("root2", po::value(&root2_s), "newer root")(
-      "proof", po::value(&proof_s)->multitoken(), "proof hashes, in order (repeat or comma-separate)");
+      "root1", po::value(&root1_s), "older root (unsigned: prefer --log-key)")(
+      "root2", po::value(&root2_s), "newer root (unsigned: prefer --log-key)")(
+      "proof", po::value(&proof_s)->multitoken(), "proof hashes, in order (repeat or comma-separate)")(
+      "log-key", po::value(&log_key), "take both roots from checkpoints signed by this key")(
+      "checkpoint1", po::value(&checkpoint1_file), "the older checkpoint (default: the --json-file's)")(
+      "checkpoint2", po::value(&checkpoint2_file), "the newer checkpoint (default: the --json-file's)");
   po::positional_options_description pos;
   po::variables_map vm;
   if (!parse(argc, argv, desc, pos, vm,
-             "usage: vellum-verify consistency --size1 M --size2 N --root1 H --root2 H [--proof H...]\n"
-             "       vellum-verify consistency --json-file FILE"))
+             "usage: vellum-verify consistency --json-file FILE [--log-key VKEY]\n"
+             "       vellum-verify consistency --size1 M --size2 N (--log-key VKEY --checkpoint1 F --checkpoint2 F |\n"
+             "                                 --root1 H --root2 H) [--proof H...]\n\n"
+             "Checks that the newer tree extends the older one without rewriting it. With --log-key both\n"
+             "roots come from checkpoints the log signed: only then does it say anything about the log."))
     return exit_verified;
+  root_source src1{log_key, {}, {}}, src2{log_key, {}, {}};
   if (vm.count("json-file")) {
     auto o = read_json_object(json_file);
     size1 = json_u64(o, "size1");
     size2 = json_u64(o, "size2");
     root1_s = json_str(o, "root1");
     root2_s = json_str(o, "root2");
+    for (auto [member, src] : {std::pair{"checkpoint1", &src1}, std::pair{"checkpoint2", &src2}}) {
+      if (const auto* cp = o.if_contains(member); cp && cp->is_string()) {
+        src->note = std::string(cp->get_string());
+        src->where = json_file + " (its " + member + ")";
+      }
+    }
     proof_s = json_strs(o, "proof");
-  } else if (!vm.count("size1") || !vm.count("size2") || !vm.count("root1") || !vm.count("root2")) {
-    throw cli_error{"consistency needs --size1, --size2, --root1 and --root2 (or --json-file)"};
+  } else if (!vm.count("size1") || !vm.count("size2") ||
+             (log_key.empty() && (!vm.count("root1") || !vm.count("root2")))) {
+    throw cli_error{"consistency needs --size1, --size2 and --log-key with --checkpoint1/--checkpoint2, or "
+                    "--root1 and --root2 (or --json-file)"};
   }
   const bool json = vm.count("json");
-  const auto root1 = hash_arg("root1", root1_s);
-  const auto root2 = hash_arg("root2", root2_s);
+  for (auto [file, src] : {std::pair{&checkpoint1_file, &src1}, std::pair{&checkpoint2_file, &src2}}) {
+    if (file->empty()) continue;
+    src->note = read_input(*file);
+    src->where = *file;
+  }
+  const auto signed1 = signed_root(src1, size1, json);
+  const auto signed2 = log_key.empty() ? std::nullopt : signed_root(src2, size2, json);
+  const auto root1 = signed1 ? *signed1 : hash_arg("root1", root1_s);
+  const auto root2 = signed2 ? *signed2 : hash_arg("root2", root2_s);
+  if ((signed1 && !root1_s.empty() && hash_arg("root1", root1_s) != *signed1) ||
+      (signed2 && !root2_s.empty() && hash_arg("root2", root2_s) != *signed2))
+    throw cli_error{"a given root is not its signed checkpoint's root", exit_not_verified};
   const auto proof = hash_list("proof", proof_s);
-  boost::json::object o{{"size1", size1}, {"size2", size2}, {"root1", b64(root1)}, {"root2", b64(root2)}};
+  boost::json::object o{{"size1", size1},         {"size2", size2},
+                        {"root1", b64(root1)},     {"root2", b64(root2)},
+                        {"roots_signed", signed1.has_value()}};
   if (auto v = crypto::verify_consistency(size1, size2, root1, root2, proof); !v)
     return fail_report(json, v.error(),
                        "consistency of tree sizes " + std::to_string(size1) + " and " + std::to_string(size2));
@@ -343,8 +425,8 @@ int cmd_bundle(int argc, char** argv) {
   pos.add("file", 1);
   po::variables_map vm;
   if (!parse(argc, argv, desc, pos, vm,
-             "usage: vellum-verify bundle FILE --log-key VKEY [--since CHECKPOINT_FILE] [--json] [--html FILE] "
-             "[--threads N]"))
+             "usage: vellum-verify bundle --log-key VKEY [--since CHECKPOINT_FILE] [--json] [--html FILE] "
+             "[--threads N] FILE"))
     return exit_verified;
   const bool json = vm.count("json");
   auto keys = parse_keys({log_key});

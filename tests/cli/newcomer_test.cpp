@@ -125,7 +125,7 @@ BOOST_AUTO_TEST_CASE(missing_credentials_and_files_say_what_to_do) {
   auto no_key = srv.vellum("submit --key nope.pem --kid ward --stream s --type T");
   BOOST_TEST(no_key.exit_code == exit_code::not_found, no_key.out);
   BOOST_TEST(no_key.out.find("nope.pem: not found") != std::string::npos, no_key.out);
-  auto no_file = srv.verify("checkpoint nope.txt --key '" + srv.vkey + "'");
+  auto no_file = srv.verify("checkpoint --log-key '" + srv.vkey + "' nope.txt");
   BOOST_TEST(no_file.exit_code == exit_code::not_found, no_file.out);
   BOOST_TEST(no_file.out.find("nope.txt: not found") != std::string::npos, no_file.out);
   auto no_bundle = srv.verify("bundle nope.ndjson --log-key '" + srv.vkey + "'");
@@ -158,18 +158,56 @@ BOOST_AUTO_TEST_CASE(verify_json_names_each_failure_by_its_code) {
   auto other = crypto::private_key::generate(crypto::key_type::ed25519);
   BOOST_REQUIRE(other);
   const auto other_vkey = crypto::note_verifier::from_key("other.example/log", other->public_key()).vkey();
-  BOOST_TEST(code_of("checkpoint cp.txt --key '" + other_vkey + "'") == "unknown_key");
+  BOOST_TEST(code_of("checkpoint --log-key '" + other_vkey + "' cp.txt") == "unknown_key");
   // The right key, a changed tree size: the signature no longer verifies.
   auto note = test::read_text((srv.dir.path() / "cp.txt").string());
   const auto nl = note.find('\n');
   test::write_text(srv.dir.path() / "bad.txt", note.substr(0, nl + 1) + "6" + note.substr(note.find('\n', nl + 1)));
-  BOOST_TEST(code_of("checkpoint bad.txt --key '" + srv.vkey + "'") == "bad_signature");
-  // A proof against a root it does not lead to.
+  BOOST_TEST(code_of("checkpoint --log-key '" + srv.vkey + "' bad.txt") == "bad_signature");
+  // A proof, checked against the signed root, with one hash of its path changed.
   BOOST_REQUIRE(srv.vellum("proof inclusion 2 --tree-size 5 > inc.json", test::reader_token).exit_code == 0);
   auto inc = boost::json::parse(test::read_text((srv.dir.path() / "inc.json").string())).as_object();
-  inc["root"] = std::string(43, 'A') + "=";  // 32 zero bytes
-  test::write_text(srv.dir.path() / "wrong-root.json", boost::json::serialize(inc));
-  BOOST_TEST(code_of("inclusion --json-file wrong-root.json") == "proof_mismatch");
+  inc["path"].as_array()[0] = std::string(43, 'A') + "=";  // 32 zero bytes
+  test::write_text(srv.dir.path() / "bad-path.json", boost::json::serialize(inc));
+  BOOST_TEST(code_of("inclusion --json-file bad-path.json --log-key '" + srv.vkey + "'") == "proof_mismatch");
+}
+
+BOOST_AUTO_TEST_CASE(proofs_are_checked_against_a_signed_root_or_say_loudly_that_they_are_not) {
+  test::vellumd_process srv;
+  for (int i = 0; i < 6; ++i)
+    BOOST_REQUIRE(srv.vellum("submit --key ward.pem --kid ward --author dr-1 --stream r-1 --type T --data-json '{}'")
+                      .exit_code == 0);
+  BOOST_REQUIRE(srv.vellum("proof inclusion 3 --tree-size 6 > inc.json", test::reader_token).exit_code == 0);
+  BOOST_REQUIRE(srv.vellum("proof consistency 2 6 > con.json", test::reader_token).exit_code == 0);
+  const std::string key = " --log-key '" + srv.vkey + "'";
+
+  auto inc = srv.verify("inclusion --json-file inc.json" + key);
+  BOOST_TEST(inc.exit_code == 0, inc.out);
+  BOOST_TEST(inc.out.find("signed by the log") != std::string::npos, inc.out);
+  BOOST_TEST(inc.out.find("WARNING") == std::string::npos, inc.out);
+  auto con = srv.verify("consistency --json-file con.json" + key);
+  BOOST_TEST(con.exit_code == 0, con.out);
+
+  // Without the key the proof may still hold, but the user is told it proves nothing about the log.
+  auto bare = srv.verify("inclusion --json-file inc.json");
+  BOOST_TEST(bare.exit_code == 0, bare.out);
+  BOOST_TEST(bare.out.find("WARNING: the root was given, not taken from a checkpoint signed by the log") !=
+                 std::string::npos,
+             bare.out);
+
+  // A root swapped in the file is caught against the signature.
+  auto o = boost::json::parse(test::read_text((srv.dir.path() / "inc.json").string())).as_object();
+  o["root"] = std::string(43, 'A') + "=";
+  test::write_text(srv.dir.path() / "swapped.json", boost::json::serialize(o));
+  auto swapped = srv.verify("inclusion --json-file swapped.json" + key);
+  BOOST_TEST(swapped.exit_code == exit_code::failed, swapped.out);
+  // A checkpoint of another size does not vouch for this proof.
+  BOOST_REQUIRE(srv.vellum("checkpoint --save cp6.txt").exit_code == 0);
+  auto other_size = srv.verify("consistency --json-file con.json --checkpoint1 cp6.txt" + key);
+  BOOST_TEST(other_size.exit_code == exit_code::failed, other_size.out);
+  BOOST_TEST(other_size.out.find("is for tree size 6, the proof for 2") != std::string::npos, other_size.out);
+  // The old spelling of the checkpoint command's key flag still works.
+  BOOST_TEST(srv.verify("checkpoint cp6.txt --key '" + srv.vkey + "'").exit_code == 0);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
