@@ -31,12 +31,12 @@ int cmd_keygen(int argc, char** argv) {
   desc.add_options()("kid", po::value(&kid)->required(), "key id to register (e.g. ward-7-ehr)")(
       "p256", "make an ECDSA P-256 key (ES256) instead of Ed25519 (EdDSA)")(
       "out", po::value(&out_dir)->default_value("."), "directory for the key files")(
-      "streams", po::value(&streams)->multitoken(), "stream prefixes the key may write (default: all)");
+      "streams", po::value(&streams), "a stream prefix the key may write; repeat for several (default: all)");
   po::positional_options_description pos;
   pos.add("kid", 1);
   po::variables_map vm;
   if (!parse_args(argc, argv, desc, pos, vm,
-                  "usage: vellum keygen KID [--p256] [--out DIR] [--streams PREFIX...]\n\n"
+                  "usage: vellum keygen [--p256] [--out DIR] [--streams PREFIX]... KID\n\n"
                   "Writes KID.key.pem (private, mode 0600), KID.pub.pem and KID.jwk.json, and prints\n"
                   "the \"submitters\" entry that registers the key with vellumd."))
     return exit_ok;

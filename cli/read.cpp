@@ -194,7 +194,7 @@ int cmd_proof(int argc, char** argv) {
   pos.add("kind", 1).add("a", 1).add("b", 1);
   po::variables_map vm;
   if (!parse_args(argc, argv, desc, pos, vm,
-                  "usage: vellum proof inclusion SEQ [--tree-size N]\n"
+                  "usage: vellum proof [--tree-size N] inclusion SEQ\n"
                   "       vellum proof consistency OLD_SIZE NEW_SIZE\n\n"
                   "Prints the proof as JSON in the form vellum-verify accepts (--json-file), with the\n"
                   "signed checkpoints it refers to. The root is taken from those checkpoints: verify\n"

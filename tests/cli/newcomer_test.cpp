@@ -89,6 +89,26 @@ BOOST_AUTO_TEST_CASE(tail_shows_new_events_of_the_whole_log_unless_asked_to_repl
   BOOST_TEST(count_lines(replay) == 5u, replay);
 }
 
+BOOST_AUTO_TEST_CASE(options_come_before_operands_as_every_synopsis_shows) {
+  test::temp_dir dir;
+  auto r = test::run_command(test::binary("vellum") + " keygen --out " + dir.str() +
+                             " --streams therapy- --streams lab- ward-9 2>&1");
+  BOOST_TEST_REQUIRE(r.exit_code == 0, r.out);
+  BOOST_TEST(r.out.find("\"streams\":[\"therapy-\",\"lab-\"]") != std::string::npos, r.out);
+  // The first synopsis line of each command ends with its operands.
+  const std::pair<std::string, std::string> synopses[] = {
+      {"vellum keygen", " KID"},          {"vellum read", " STREAM"},
+      {"vellum proof", " inclusion SEQ"}, {"vellum fsck", " DATA_DIR"},
+      {"vellum backup", " DATA_DIR DEST"}, {"vellum-verify checkpoint", "] FILE"},
+      {"vellum-verify receipt", "VKEY FILE"}, {"vellum-verify bundle", "] FILE"},
+  };
+  for (const auto& [cmd, ending] : synopses) {
+    auto help = test::run_command(test::binary(cmd.substr(0, cmd.find(' '))) + cmd.substr(cmd.find(' ')) + " --help");
+    const auto line = help.out.substr(0, help.out.find('\n'));
+    BOOST_TEST(line.ends_with(ending), line);
+  }
+}
+
 BOOST_AUTO_TEST_CASE(vellumd_refuses_demo_mode_on_a_data_directory_it_did_not_create) {
   test::vellumd_process srv;  // a configured ("production") server made data/
   BOOST_REQUIRE(srv.vellum("submit --key ward.pem --kid ward --author dr-1 --stream p-1 --type T --data-json '{}'")
