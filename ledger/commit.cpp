@@ -15,6 +15,7 @@
 #include <sys/statvfs.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstring>
 #include <limits>
 
@@ -403,12 +404,34 @@ std::vector<append_outcome> ledger::commit(std::unique_ptr<prepared_batch> pb) {
   l.advance_turn();
   lock.unlock();
   l.turn.notify_all();
+  {
+    std::lock_guard health(l.health_mu);
+    l.last_commit_error = ec;
+  }
   if (ec) {
     for (auto& o : b.out) o = append_outcome{ec, false, std::nullopt, {}};
   } else {
     for (fresh_event& ev : b.fresh) b.out[ev.index].rcpt = std::move(ev.rcpt);
   }
   return std::move(b.out);
+}
+
+result<void> ledger::ready_to_write(std::uint64_t min_free_bytes) const {
+  {
+    std::lock_guard health(impl_->health_mu);
+    if (impl_->last_commit_error) return impl_->last_commit_error.with_reason("the latest commit failed");
+  }
+  struct statvfs fs {};
+  if (::statvfs(impl_->data_dir.c_str(), &fs) != 0)
+    return status(boost::system::error_code(errno, boost::system::generic_category()),
+                  "cannot inspect " + impl_->data_dir + "'s file system");
+  const std::uint64_t free_bytes = std::uint64_t{fs.f_bavail} * fs.f_frsize;
+  if (free_bytes < min_free_bytes)
+    return status(errc::storage_full, "only " + std::to_string(free_bytes >> 10) + " KiB free on " +
+                                          impl_->data_dir + "'s file system (at least " +
+                                          std::to_string(min_free_bytes >> 20) + " MiB wanted)");
+  if ((fs.f_flag & ST_RDONLY) != 0) return status(errc::storage_full, impl_->data_dir + " is on a read-only file system");
+  return {};
 }
 
 std::vector<append_outcome> ledger::append(std::span<const statement> batch) {

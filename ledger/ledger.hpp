@@ -205,6 +205,12 @@ class ledger {
   // Committed events whose index entries are in memory only (a gauge for
   // /metrics).
   std::uint64_t unmerged_events() const;
+  // Whether an append can be stored now, as readiness probes ask: the latest
+  // commit did not fail (a full disk, an I/O error; it clears when one
+  // succeeds again) and the data directory's file system has at least
+  // `min_free_bytes` free for the next batches and map growth. The error
+  // says which (storage_full, or the commit's own code).
+  [[nodiscard]] result<void> ready_to_write(std::uint64_t min_free_bytes = std::uint64_t{16} << 20) const;
 
   // Reads (any thread, never block the writer).
   std::uint64_t tree_size() const;

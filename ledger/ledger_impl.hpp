@@ -104,7 +104,8 @@ struct ledger::impl {
       : env(std::move(e)),
         pool(env.get()),
         clock(opts.clock ? opts.clock : system_clock_us),
-        merge_every(opts.index_merge_events) {}
+        merge_every(opts.index_merge_events),
+        data_dir(opts.data_dir) {}
   ~impl() { pool.clear(); }
   impl(const impl&) = delete;
   impl& operator=(const impl&) = delete;
@@ -159,6 +160,11 @@ struct ledger::impl {
   mutable store::read_pool pool;
   clock_fn clock;
   std::uint64_t merge_every;
+  std::string data_dir;
+  // The failure of the latest commit, success once a commit succeeds again
+  // (ledger::ready_to_write).
+  mutable std::mutex health_mu;
+  status last_commit_error;  // guarded by health_mu
   store::dbs dbs;
   std::string origin;
   std::optional<crypto::note_signer> signer;

@@ -203,8 +203,13 @@ response api::get_tile(const call& c) {
 
 response api::get_healthz(const call&) { return json_response(200, json::object{{"status", "ok"}}); }
 
+// Ready: not draining, and the ledger can store an append now (the latest
+// commit did not fail, the disk has room). A load balancer then sends the
+// writes elsewhere instead of into 503s.
 response api::get_readyz(const call&) {
   if (draining_.load()) return error_response(errc::unavailable, "draining");
+  if (auto can = ledger_.ready_to_write(); !can)
+    return error_response(errc::unavailable, "the ledger cannot write: " + can.error().message());
   return json_response(200, json::object{{"status", "ready"}});
 }
 

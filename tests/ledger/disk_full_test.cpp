@@ -72,6 +72,13 @@ BOOST_AUTO_TEST_CASE(full_disk_refuses_with_storage_full_and_keeps_every_acknowl
   }
   BOOST_TEST_REQUIRE(!!refusal, "the disk never filled up");
   BOOST_TEST(refusal == errc::storage_full, refusal.message());
+  // Readiness says so, until a commit succeeds again.
+  auto ready = l->ready_to_write(0);
+  BOOST_TEST(!ready);
+  if (!ready) {
+    BOOST_TEST(ready.error() == errc::storage_full);
+    BOOST_TEST(ready.error().message().find("the latest commit failed") != std::string::npos, ready.error().message());
+  }
   BOOST_TEST_REQUIRE(!acked.empty());
   const std::uint64_t size_at_refusal = l->tree_size();
   BOOST_TEST(size_at_refusal == acked.size());  // nothing half-written
@@ -80,6 +87,11 @@ BOOST_AUTO_TEST_CASE(full_disk_refuses_with_storage_full_and_keeps_every_acknowl
   std::filesystem::remove(disk.dir.path() / "filler");
   auto more = test::append_one(*l, f.make("full-0"));
   BOOST_TEST(more.seq == size_at_refusal);
+  BOOST_TEST(l->ready_to_write(0).has_value());
+  // ... and while the file system has less free than asked for (6 MiB disk).
+  auto roomy = l->ready_to_write(std::uint64_t{64} << 20);
+  BOOST_TEST(!roomy);
+  if (!roomy) BOOST_TEST(roomy.error().message().find("KiB free") != std::string::npos, roomy.error().message());
   const std::string vkey = l->verifier_key();
   l.reset();
   auto report = fsck(o.data_dir);

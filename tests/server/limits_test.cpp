@@ -4,6 +4,12 @@
 
 #include <boost/test/unit_test.hpp>
 
+#include <sys/mount.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+
 using namespace vellum;
 using namespace vellum::test;
 
@@ -113,6 +119,42 @@ BOOST_AUTO_TEST_CASE(answers_503_overloaded_with_retry_after_when_the_sequencer_
   // Nothing refused was stored.
   auto log = http_request(srv.port(), "GET", "/v1/log").json();
   BOOST_TEST(log.at("tree_size").to_number<std::size_t>() == ok);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(readiness)
+
+// /readyz says "not ready" while the data directory's disk is nearly full,
+// so a load balancer sends appends elsewhere instead of into 503s. A real
+// small disk: a 40 MiB tmpfs (needs root and mount(2); skipped otherwise).
+BOOST_AUTO_TEST_CASE(is_not_ready_while_the_disk_is_nearly_full) {
+  temp_dir mount_point;
+  if (::geteuid() != 0 || ::mount("tmpfs", mount_point.str().c_str(), "tmpfs", 0, "size=40m") != 0) {
+    BOOST_TEST_MESSAGE("skipped: needs root to mount a small tmpfs");
+    return;
+  }
+  struct unmount {
+    std::string dir;
+    ~unmount() { ::umount2(dir.c_str(), MNT_DETACH); }
+  } unmounted{mount_point.str()};
+  identities ids;
+  {
+    running_server srv(ids, [&](server::config& c) { c.data_dir = mount_point.str() + "/data"; });
+    auto ready = http_request(srv.port(), "GET", "/readyz");
+    BOOST_TEST(ready.status == 200u, ready.body);
+    {
+      std::ofstream filler(mount_point.path() / "filler", std::ios::binary);
+      const std::string mib(1 << 20, 'f');
+      for (int i = 0; i < 30; ++i) filler << mib;
+    }
+    auto full = http_request(srv.port(), "GET", "/readyz");
+    BOOST_TEST(full.status == 503u);
+    BOOST_TEST(full.body.find("the ledger cannot write") != std::string::npos, full.body);
+    BOOST_TEST(full.body.find("KiB free") != std::string::npos, full.body);
+    std::filesystem::remove(mount_point.path() / "filler");
+    BOOST_TEST(http_request(srv.port(), "GET", "/readyz").status == 200u);
+  }
 }
 
 BOOST_AUTO_TEST_SUITE_END()
