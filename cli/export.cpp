@@ -86,7 +86,7 @@ int cmd_export(int argc, char** argv) {
   if (!parse_args(argc, argv, desc, pos, vm,
                   "usage: vellum export --out FILE (--stream S | --prefix P | --from-seq A --to-seq B |\n"
                   "                     --from-time T --to-time T) [--since CHECKPOINT_FILE]\n"
-                  "Fetches a sealed export; check it offline with vellum-verify bundle FILE --log-key VKEY."))
+                  "Fetches a sealed export; check it offline with vellum-verify bundle --log-key VKEY FILE."))
     return exit_ok;
 
   std::string query;

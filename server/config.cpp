@@ -429,7 +429,7 @@ std::string demo_warning(const config& cfg, std::uint16_t port) {
          "  stream with the key " + priv_path + ", and reads need no token.\n"
          "  Never use demo mode for real records; write a configuration (docs/configuration.md).\n"
          "  submit:  vellum submit" + server_flag + " --key " + priv_path + " --kid demo EVENT.json --save receipt.json\n"
-         "  verify:  vellum-verify receipt receipt.json --log-key \"$(vellum log" + server_flag + " --verifier-key)\"\n"
+         "  verify:  vellum-verify receipt --log-key \"$(vellum log" + server_flag + " --verifier-key)\" receipt.json\n"
          "  read:    curl -s " + url + "/v1/log/events\n";
 }
 

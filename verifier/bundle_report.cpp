@@ -45,6 +45,37 @@ std::string since_text(const consistency_summary& c) {
 
 }  // namespace
 
+std::vector<check_outcome> checks_run(const bundle_report& r) {
+  using crypto::errc;
+  enum { anchor, commitment, signature, root, selection, consistency };
+  std::vector<check_outcome> out = {
+      {"The checkpoint is signed by the log key", true, r.anchored ? 0u : 1u, {}},
+      {"Every record and salt hash to its leaf entry: the record is what was logged", true, 0, {}},
+      {"Every event's JWS verifies with its submitter's key, and says what its record says", true, 0, {}},
+      {"The leaves and nodes fold into the checkpoint's root hash", true, 0, {}},
+      {"The bundle holds exactly what its selection claims, in order, revisions contiguous", true, 0, {}},
+      {"The log grew from the trusted checkpoint without rewriting history", r.consistency.has_value(), 0,
+       r.consistency ? std::string{} : "not run: no trusted checkpoint was given (--since)"},
+  };
+  if (r.consistency && !r.consistency->trusted) {
+    out[consistency].ran = false;
+    out[consistency].note = "the bundle carries a consistency proof, but no trusted checkpoint was given (--since)";
+  }
+  auto is = [](const bundle_failure& f, errc e) { return f.code == crypto::make_error_code(e); };
+  for (const auto& f : r.failures) {
+    if (is(f, errc::inconsistent_trees)) ++out[consistency].failures;
+    else if (is(f, errc::proof_mismatch) || (is(f, errc::malformed_proof) && !f.seq)) ++out[root].failures;
+    else if (f.seq && is(f, errc::commitment_mismatch)) ++out[commitment].failures;
+    else if (f.seq && (is(f, errc::bad_signature) || is(f, errc::unknown_key) || is(f, errc::algorithm_mismatch) ||
+                       is(f, errc::malformed_jws) || is(f, errc::malformed_json) || is(f, errc::bad_encoding)))
+      ++out[signature].failures;
+    else if (f.seq && is(f, errc::malformed_entry)) ++out[commitment].failures;
+    else if (!is(f, errc::malformed_checkpoint)) ++out[selection].failures;
+  }
+  if (!r.complete) out[selection].note = "the bundle ended before its end line: not every check could finish";
+  return out;
+}
+
 std::string render_text(const bundle_report& r) {
   std::string s = verdict_line(r) + "\n";
   if (!r.origin.empty()) s += "  log:          " + r.origin + "\n";
@@ -201,7 +232,7 @@ const char* table_head =
 
 }  // namespace
 
-std::string render_html(const bundle_report& r) {
+std::string render_html(const bundle_report& r, const report_provenance& p) {
   std::string h = "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n<title>";
   h += html_escape("Sealed export verification: " + r.origin) + "</title>\n<style>" + page_style +
        "</style></head><body>\n";
@@ -212,6 +243,10 @@ std::string render_html(const bundle_report& r) {
     h += "<dt>" + html_escape(term) + "</dt><dd>" + (code ? "<code>" : "") + html_escape(text) +
          (code ? "</code>" : "") + "</dd>\n";
   };
+  if (!p.bundle_name.empty()) item("Bundle", p.bundle_name, true);
+  if (p.bundle_sha256) item("Bundle SHA-256", crypto::hex_encode(*p.bundle_sha256), true);
+  if (p.made_at_us) item("Checked at", crypto::format_time_us(p.made_at_us));
+  if (!p.verifier.empty()) item("Checked by", p.verifier);
   item("Log (origin)", r.origin);
   item("Log verifier key", r.log_key, true);
   item("Anchored at tree size", r.anchored ? std::to_string(r.tree_size) : "(checkpoint not verified)");
@@ -222,7 +257,17 @@ std::string render_html(const bundle_report& r) {
                                           : "the selected range, checked by seq or by fences");
   item("Events", std::to_string(r.events) + " (" + std::to_string(r.erased) + " erased)");
   item("Recorded", time_span(r));
-  h += "</dl>\n<h2>Submitter keys</h2>\n<table><thead><tr><th>kid</th><th>type</th>"
+  h += "</dl>\n<h2>Checks run</h2>\n<table><thead><tr><th>check</th><th>result</th></tr></thead><tbody>\n";
+  for (const auto& c : checks_run(r)) {
+    std::string result = !c.ran ? "not run" : c.failures == 0 ? "passed" : "FAILED (" + std::to_string(c.failures) + ")";
+    if (!c.note.empty()) result += ": " + c.note;
+    h += "<tr><td>" + html_escape(c.what) + "</td><td" + (c.ran && c.failures ? " class=\"f\"" : "") + ">" +
+         html_escape(result) + "</td></tr>\n";
+  }
+  h += "</tbody></table>\n<h2>Submitter keys</h2>\n"
+       "<p><strong>Compare each thumbprint with the key registry out of band</strong> (the hospital's "
+       "registration records, not this file): a verified signature proves only that the key listed here "
+       "signed.</p>\n<table><thead><tr><th>kid</th><th>type</th>"
        "<th>JWK thumbprint (RFC 7638)</th><th>events</th></tr></thead><tbody>\n";
   for (const auto& k : r.keys)
     h += "<tr><td>" + html_escape(k.kid) + "</td><td>" + html_escape(k.type) + "</td><td><code>" +
@@ -240,18 +285,38 @@ std::string render_html(const bundle_report& r) {
     h += "</ul>\n";
   }
 
-  // Per stream, its events in seq order; erased events (stream unknown) apart.
+  // Events that failed (tampered, or not what their signature says) apart
+  // from events that were erased (content removed, leaf kept: not a failure).
+  std::vector<const event_row*> failed, erased;
+  for (const auto& e : r.rows) {
+    if (!e.verdict.empty()) failed.push_back(&e);
+    else if (e.erased) erased.push_back(&e);
+  }
+  if (!failed.empty()) {
+    h += "<h2>Events that FAILED verification (" + std::to_string(failed.size()) + ")</h2>\n" +
+         std::string(table_head);
+    for (const auto* e : failed) add_row(h, *e);
+    h += "</tbody></table>\n";
+  }
+  h += "<h2>Erased events (" + std::to_string(erased.size()) + ")</h2>\n";
+  if (erased.empty()) {
+    h += "<p>None.</p>\n";
+  } else {
+    h += "<p>Their record, signature and salt were deleted; their leaf stays in the tree, so the log "
+         "still verifies. An erasure is not a failure.</p>\n" + std::string(table_head);
+    for (const auto* e : erased) add_row(h, *e);
+    h += "</tbody></table>\n";
+  }
+
+  // Per stream, its events in seq order.
   std::map<std::string, std::vector<const event_row*>> by_stream;
-  std::vector<const event_row*> unknown;
-  for (const auto& e : r.rows) (e.stream.empty() ? unknown : by_stream[e.stream]).push_back(&e);
+  for (const auto& e : r.rows) {
+    if (!e.stream.empty()) by_stream[e.stream].push_back(&e);
+    else if (!e.erased && e.verdict.empty()) by_stream["(stream unknown)"].push_back(&e);
+  }
   for (const auto& [stream, rows] : by_stream) {
     h += "<h2>Stream " + html_escape(stream) + "</h2>\n" + table_head;
     for (const auto* e : rows) add_row(h, *e);
-    h += "</tbody></table>\n";
-  }
-  if (!unknown.empty()) {
-    h += "<h2>Erased or unreadable events (stream not shown)</h2>\n" + std::string(table_head);
-    for (const auto* e : unknown) add_row(h, *e);
     h += "</tbody></table>\n";
   }
   h += "<p>Checked offline with vellum-verify against the log's verifier key only. A verified bundle proves "

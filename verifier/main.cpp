@@ -11,6 +11,7 @@
 #include "crypto/encoding.hpp"
 #include "crypto/keys.hpp"
 #include "crypto/merkle.hpp"
+#include "crypto/sha256.hpp"
 #include "verifier/bundle.hpp"
 #include "verifier/bundle_report.hpp"
 #include "verifier/verify.hpp"
@@ -20,6 +21,8 @@
 #include <boost/json.hpp>
 
 #include <filesystem>
+#include <streambuf>
+#include <array>
 #include <boost/program_options.hpp>
 
 #include <unistd.h>
@@ -94,6 +97,40 @@ int fail_report(bool json, const status& s, const std::string& what) {
   boost::json::object o;
   o["error"] = {{"code", verifier::failure_code(s.code())}, {"detail", s.message()}};
   return report(json, false, std::move(o), "FAILED: " + what + ": " + s.message() + "\n");
+}
+
+// Passes a stream through and hashes every byte read, so the report can state
+// the bundle's SHA-256 without a second pass over a file of many gigabytes
+// (or over standard input, which cannot be read twice).
+class hashing_buf final : public std::streambuf {
+ public:
+  explicit hashing_buf(std::streambuf* source) : source_(source) {}
+  // Reads what is left to the end, then returns the digest of everything.
+  crypto::hash finish() {
+    while (underflow() != traits_type::eof()) {
+    }
+    return hasher_.finish();
+  }
+
+ protected:
+  int_type underflow() override {
+    const std::streamsize n = source_->sgetn(buffer_.data(), static_cast<std::streamsize>(buffer_.size()));
+    if (n <= 0) return traits_type::eof();
+    hasher_.update(std::string_view(buffer_.data(), static_cast<std::size_t>(n)));
+    setg(buffer_.data(), buffer_.data(), buffer_.data() + n);
+    return traits_type::to_int_type(buffer_[0]);
+  }
+
+ private:
+  std::streambuf* source_;
+  std::array<char, 1 << 16> buffer_{};
+  crypto::sha256_hasher hasher_;
+};
+
+std::uint64_t now_us() {
+  return static_cast<std::uint64_t>(
+      std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now().time_since_epoch())
+          .count());
 }
 
 std::vector<crypto::note_verifier> parse_keys(const std::vector<std::string>& vkeys) {
@@ -451,19 +488,25 @@ int cmd_bundle(int argc, char** argv) {
   }
 
   verifier::bundle_report r;
-  if (file == "-") {
-    r = verifier::verify_bundle(std::cin, keys.front(), opts);
-  } else {
-    std::ifstream in(file, std::ios::binary);
-    if (!in && !std::filesystem::exists(file)) throw cli_error{file + ": not found", exit_code::not_found};
-    if (!in) throw cli_error{"cannot open " + file};
-    r = verifier::verify_bundle(in, keys.front(), opts);
+  verifier::report_provenance provenance{.made_at_us = now_us(),
+                                         .verifier = std::string("vellum-verify ") + vellum::version,
+                                         .bundle_name = file == "-" ? "(standard input)" : file,
+                                         .bundle_sha256 = std::nullopt};
+  std::ifstream file_in;
+  if (file != "-") {
+    file_in.open(file, std::ios::binary);
+    if (!file_in && !std::filesystem::exists(file)) throw cli_error{file + ": not found", exit_code::not_found};
+    if (!file_in) throw cli_error{"cannot open " + file};
   }
+  hashing_buf hashed(file == "-" ? std::cin.rdbuf() : file_in.rdbuf());
+  std::istream in(&hashed);
+  r = verifier::verify_bundle(in, keys.front(), opts);
+  provenance.bundle_sha256 = hashed.finish();  // of the whole input, read to its end
   if (shown) std::fprintf(stderr, "\r\033[K");
   if (!r.read_error.empty()) throw cli_error{file + ": " + r.read_error};
 
   if (!html_file.empty()) {
-    if (auto w = vellum::write_file_atomic(html_file, verifier::render_html(r), 0644); !w)
+    if (auto w = vellum::write_file_atomic(html_file, verifier::render_html(r, provenance), 0644); !w)
       throw cli_error{"cannot write " + html_file + ": " + w.error().message()};
   }
   if (json)

@@ -192,6 +192,24 @@ BOOST_AUTO_TEST_CASE(verify_json_names_each_failure_by_its_code) {
   BOOST_TEST(code_of("inclusion --json-file bad-path.json --log-key '" + srv.vkey + "'") == "proof_mismatch");
 }
 
+BOOST_AUTO_TEST_CASE(the_html_report_says_what_was_checked_when_by_what_and_of_which_bytes) {
+  test::vellumd_process srv;
+  for (int i = 0; i < 4; ++i)
+    BOOST_REQUIRE(srv.vellum("submit --key ward.pem --kid ward --author dr-1 --stream h-1 --type T --data-json '{}'")
+                      .exit_code == 0);
+  BOOST_REQUIRE(srv.vellum("export --stream h-1 --out h-1.vellum", test::auditor_token).exit_code == 0);
+  auto r = srv.verify("bundle --log-key '" + srv.vkey + "' --html report.html h-1.vellum");
+  BOOST_TEST_REQUIRE(r.exit_code == 0, r.out);
+  const auto html = test::read_text((srv.dir.path() / "report.html").string());
+  const auto sha = test::run_command("cd " + srv.dir.str() + " && sha256sum h-1.vellum | cut -c1-64").out;
+  BOOST_TEST(html.find(sha.substr(0, 64)) != std::string::npos, sha);
+  BOOST_TEST(html.find("vellum-verify " + test::run_command(test::binary("vellum-verify") + " --version").out.substr(14, 3)) !=
+             std::string::npos);
+  BOOST_TEST(html.find("Checked at") != std::string::npos);
+  BOOST_TEST(html.find("<h2>Checks run</h2>") != std::string::npos);
+  BOOST_TEST(html.find("Erased events (0)") != std::string::npos);
+}
+
 BOOST_AUTO_TEST_CASE(proofs_are_checked_against_a_signed_root_or_say_loudly_that_they_are_not) {
   test::vellumd_process srv;
   for (int i = 0; i < 6; ++i)

@@ -619,6 +619,37 @@ BOOST_AUTO_TEST_CASE(html_report_is_self_contained_and_escapes_everything) {
   BOOST_TEST(verifier::render_json(r).at("verified").as_bool());
 }
 
+BOOST_AUTO_TEST_CASE(html_report_states_its_provenance_and_checks_and_keeps_tampered_apart_from_erased) {
+  test_log log;
+  const auto intruder = seeded_key(99);
+  for (int i = 0; i < 8; ++i)
+    log.add({.stream = "therapy-1", .signing_key = i == 5 ? &intruder : nullptr, .erased = i == 2 || i == 6});
+  verifier::bundle_options o;
+  o.keep_rows = true;
+  const auto r = verify(log, log.bundle({.stream = "therapy-1"}), o);
+  BOOST_TEST_REQUIRE(r.failure_count == 1u, failures_of(r));
+  crypto::hash digest{};
+  digest.fill(0xab);
+  const verifier::report_provenance p{.made_at_us = t0, .verifier = "vellum-verify 9.9.9",
+                                      .bundle_name = "therapy-1.vellum", .bundle_sha256 = digest};
+  const std::string html = verifier::render_html(r, p);
+  BOOST_TEST(html.find("2026-03-09T10:00:00") != std::string::npos);  // when it was made
+  BOOST_TEST(html.find("vellum-verify 9.9.9") != std::string::npos);
+  BOOST_TEST(html.find(crypto::hex_encode(digest)) != std::string::npos);
+  BOOST_TEST(html.find("therapy-1.vellum") != std::string::npos);
+  BOOST_TEST(html.find("<h2>Checks run</h2>") != std::string::npos);
+  BOOST_TEST(html.find("Compare each thumbprint with the key registry out of band") != std::string::npos);
+  BOOST_TEST(html.find("Events that FAILED verification (1)") != std::string::npos);
+  BOOST_TEST(html.find("Erased events (2)") != std::string::npos);
+
+  const auto checks = verifier::checks_run(r);
+  BOOST_REQUIRE_EQUAL(checks.size(), 6u);
+  BOOST_TEST(checks[0].failures == 0u);  // signed checkpoint
+  BOOST_TEST(checks[2].failures == 1u);  // the intruder's JWS
+  BOOST_TEST(checks[1].failures + checks[3].failures + checks[4].failures == 0u);
+  BOOST_TEST(!checks[5].ran);  // no --since
+}
+
 BOOST_AUTO_TEST_CASE(vellum_verify_bundle_exits_0_1_2_and_3) {
   test_log log;
   fill(log, 10);
