@@ -9,6 +9,7 @@
 #include <boost/json/basic_parser_impl.hpp>
 #include <boost/json/value_stack.hpp>
 
+#include <charconv>
 #include <cmath>
 #include <exception>
 #include <string>
@@ -30,7 +31,8 @@ class ijson_handler {
   static constexpr std::size_t max_string_size = static_cast<std::size_t>(-1);
 
   json::value_stack stack;
-  std::string why;  // set when the handler itself refuses the input
+  std::string why;          // set when the handler itself refuses the input
+  std::string number_text;  // the current number's text, while it arrives in parts
 
   bool on_document_begin(boost::system::error_code&) {
     stack.reset();
@@ -83,19 +85,37 @@ class ijson_handler {
     return true;
   }
 
-  bool on_number_part(json::string_view, boost::system::error_code&) { return true; }
+  // A number's text may arrive in parts; doubles are re-read from the whole
+  // text (below), so collect it.
+  bool on_number_part(json::string_view s, boost::system::error_code&) {
+    number_text.append(s.data(), s.size());
+    return true;
+  }
   bool on_int64(std::int64_t i, json::string_view, boost::system::error_code&) {
+    number_text.clear();
     stack.push_int64(i);
     return true;
   }
   bool on_uint64(std::uint64_t u, json::string_view, boost::system::error_code&) {
+    number_text.clear();
     stack.push_uint64(u);
     return true;
   }
-  // Boost turns overflowing literals (1e400, integers with hundreds of
-  // digits) into infinity; RFC 7493 §2.2 wants them refused.
-  bool on_double(double d, json::string_view, boost::system::error_code& ec) {
-    if (!std::isfinite(d)) {
+  // Boost 1.81's fast conversion can miss the nearest double by one unit in
+  // the last place (333333333.33333329 becomes ...325), and every other
+  // implementation of I-JSON or JCS reads the nearest: the text is read again
+  // with std::from_chars, which is correctly rounded. Boost turns overflowing
+  // literals (1e400, integers with hundreds of digits) into infinity; RFC
+  // 7493 §2.2 wants them refused.
+  bool on_double(double, json::string_view s, boost::system::error_code& ec) {
+    number_text.append(s.data(), s.size());
+    double d = 0;
+    const auto* first = number_text.data();
+    const auto* last = first + number_text.size();
+    const auto r = std::from_chars(first, last, d);
+    const bool read = r.ec == std::errc{} && r.ptr == last;
+    number_text.clear();
+    if (!read || !std::isfinite(d)) {
       why = "number does not fit an IEEE double";
       return refuse(ec);
     }

@@ -5,6 +5,8 @@
 #include <boost/json.hpp>
 #include <boost/test/unit_test.hpp>
 
+#include <bit>
+#include <cstdint>
 #include <string>
 
 using vellum::crypto::errc;
@@ -112,6 +114,24 @@ BOOST_AUTO_TEST_CASE(rejects_non_json_and_trailing_data) {
   refused("{'a':1}");
   refused("[NaN]");
   refused("[01]");
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(ijson_numbers)
+
+// Every I-JSON and JCS implementation reads a number as the nearest double;
+// Boost 1.81's fast path is one unit off for this one (RFC 8785 §3.2.2's example).
+BOOST_AUTO_TEST_CASE(reads_each_number_as_the_nearest_double) {
+  auto v = parse_ijson("[333333333.33333329, 1E30, 4.50, 2e-3, 0.000000000000000000000000001, 9007199254740993.0]");
+  BOOST_REQUIRE(v.has_value());
+  const auto& a = v->as_array();
+  BOOST_TEST(std::bit_cast<std::uint64_t>(a[0].as_double()) == 0x41b3de4355555555ull);
+  BOOST_TEST(a[1].as_double() == 1e30);
+  BOOST_TEST(a[2].as_double() == 4.5);
+  BOOST_TEST(a[3].as_double() == 2e-3);
+  BOOST_TEST(a[4].as_double() == 1e-27);
+  BOOST_TEST(a[5].as_double() == 9007199254740992.0);  // ties to even
 }
 
 BOOST_AUTO_TEST_SUITE_END()
