@@ -77,6 +77,10 @@ struct api::route_row {
   std::string_view pattern;
   access needs;
   handler serve;
+  // The query parameters it takes, space-separated; any other is a 400
+  // (never silently ignored: "as_of" on a plain stream read must not look
+  // like an answer as of that time).
+  std::string_view query = {};
   bool by_transport = false;  // route_info::by_transport
   bool answers_head = true;   // route_info::answers_head (never when by_transport)
 };
@@ -92,13 +96,17 @@ std::span<const api::route_row> api::table() {
       // Reads.
       {"GET", "/v1/events/{seq}", access::reader, &api::get_event},
       {"GET", "/v1/events/by-id/{event_id}", access::reader, &api::get_event_by_id},
-      {"GET", "/v1/streams/{stream}", access::reader, &api::get_stream},
-      {"GET", "/v1/log/events", access::reader, &api::get_log_events},
-      {"GET", "/v1/subscribe", access::reader, &api::served_by_transport, true},  // SSE: open_subscription
-      {"GET", "/v1/proofs/inclusion", access::reader, &api::get_inclusion_proof},
-      {"GET", "/v1/proofs/consistency", access::reader, &api::get_consistency_proof},
+      {"GET", "/v1/streams/{stream}", access::reader, &api::get_stream, "from direction limit"},
+      {"GET", "/v1/streams/{stream}/state", access::reader, &api::get_stream_state, "as_of valid_at"},
+      {"GET", "/v1/streams/{stream}/history", access::reader, &api::get_stream_history, "path as_of"},
+      {"GET", "/v1/log/events", access::reader, &api::get_log_events, "from limit"},
+      {"GET", "/v1/subscribe", access::reader, &api::served_by_transport, "from stream prefix type",
+       true},  // SSE: open_subscription
+      {"GET", "/v1/proofs/inclusion", access::reader, &api::get_inclusion_proof, "seq tree_size"},
+      {"GET", "/v1/proofs/consistency", access::reader, &api::get_consistency_proof, "from to"},
       {"GET", "/v1/submitters", access::reader, &api::get_submitters},
-      {"GET", "/v1/export", access::auditor, &api::get_export, false, false},  // a response::stream
+      {"GET", "/v1/export", access::auditor, &api::get_export,
+       "stream prefix from_seq to_seq from_time to_time since_size", false, false},  // a response::stream
       // Public transparency-log endpoints. The two checkpoints are separate
       // routes: a C2SP signed note at the C2SP path, JSON under /v1.
       {"GET", "/v1/log", access::open, &api::get_log},
@@ -112,6 +120,12 @@ std::span<const api::route_row> api::table() {
       {"GET", "/metrics", access::admin, &api::get_metrics},
   };
   return rows;
+}
+
+std::string_view api::query_parameters(std::string_view method, std::string_view pattern) {
+  for (const auto& r : table())
+    if (r.method == method && r.pattern == pattern) return r.query;
+  return {};
 }
 
 std::span<const route_info> api::routes() {
@@ -158,6 +172,8 @@ response api::dispatch(const request& req, std::string_view path, std::string_vi
   if (m.result == route_match::outcome::wrong_method) return labelled(method_not_allowed(m.allow), info.label);
   if (auto needed = required_role(info.needs); needed && !info.by_transport)
     if (auto denied = authorize(req, *needed)) return labelled(std::move(*denied), info.label);
+  if (auto unknown = unknown_parameter(q, table()[m.row].query))
+    return labelled(error_response(errc::bad_request, "unknown query parameter \"" + *unknown + "\""), info.label);
   const call c{req, path, m.params, q, info.label, done, async};
   return labelled((this->*table()[m.row].serve)(c), info.label);
 }

@@ -108,6 +108,8 @@ class api {
   // access it needs and its metrics label. Valid for the process's lifetime;
   // the same for every api. Matching rules: routes.hpp.
   static std::span<const route_info> routes();
+  // The query parameters a route takes, space-separated (any other is a 400).
+  static std::string_view query_parameters(std::string_view method, std::string_view pattern);
 
   // True if the request is GET /v1/subscribe (served as SSE by the transport).
   static bool is_subscribe(const request& req);
@@ -153,6 +155,8 @@ class api {
   response get_event(const call& c);
   response get_event_by_id(const call& c);
   response get_stream(const call& c);
+  response get_stream_state(const call& c);
+  response get_stream_history(const call& c);
   response get_log_events(const call& c);
   response get_inclusion_proof(const call& c);
   response get_consistency_proof(const call& c);

@@ -84,6 +84,20 @@ bool u64_param(const query_params& q, std::string_view name, std::optional<std::
   return true;
 }
 
+std::optional<std::string> unknown_parameter(const query_params& q, std::string_view allowed) {
+  for (const auto& kv : q.items) {
+    bool known = false;
+    for (std::size_t start = 0; start < allowed.size() && !known;) {
+      auto end = allowed.find(' ', start);
+      if (end == std::string_view::npos) end = allowed.size();
+      known = allowed.substr(start, end - start) == kv.first;
+      start = end + 1;
+    }
+    if (!known) return kv.first;
+  }
+  return std::nullopt;
+}
+
 std::string lower(std::string_view s) {
   std::string out(s);
   for (auto& c : out)

@@ -47,6 +47,9 @@ query_params parse_query(std::string_view q);
 bool u64_param(const query_params& q, std::string_view name, std::optional<std::uint64_t>& out,
                std::optional<response>& err);
 
+// The first parameter of `q` not named in `allowed` (space-separated names).
+std::optional<std::string> unknown_parameter(const query_params& q, std::string_view allowed);
+
 std::string lower(std::string_view s);
 // The media type without parameters, lower-case, trimmed.
 std::string media_type(std::string_view ct);

@@ -11,12 +11,54 @@ namespace {
 // The text before the first {param}: the whole pattern if it has none.
 std::string_view literal_prefix(std::string_view pattern) { return pattern.substr(0, pattern.find('{')); }
 
+// The '/'-separated segments of `s`.
+std::vector<std::string_view> segments(std::string_view s) {
+  std::vector<std::string_view> out;
+  for (std::size_t start = 0;;) {
+    const auto slash = s.find('/', start);
+    out.push_back(s.substr(start, slash == std::string_view::npos ? std::string_view::npos : slash - start));
+    if (slash == std::string_view::npos) return out;
+    start = slash + 1;
+  }
+}
+
+// True if a literal segment follows a {param} ("/v1/streams/{stream}/state";
+// not "/tile/{L}/{N}", whose segments after the first param are all params).
+bool has_literal_suffix(std::string_view pattern) {
+  bool after_param = false;
+  for (auto segment : segments(pattern)) {
+    if (segment.starts_with('{')) after_param = true;
+    else if (after_param) return true;
+  }
+  return false;
+}
+
+// A pattern with a literal suffix claims exactly the paths with as many
+// segments, equal literal ones and non-empty params; it ranks by all its
+// literal text, so "/v1/streams/{stream}/state" beats "/v1/streams/{stream}".
+std::optional<std::size_t> claim_segments(std::string_view pattern, std::string_view path) {
+  const auto ps = segments(pattern), xs = segments(path);
+  if (ps.size() != xs.size()) return std::nullopt;
+  std::size_t literal = 0;
+  for (std::size_t i = 0; i < ps.size(); ++i) {
+    if (ps[i].starts_with('{')) {
+      if (xs[i].empty()) return std::nullopt;
+    } else if (ps[i] != xs[i]) {
+      return std::nullopt;
+    } else {
+      literal += ps[i].size() + 1;
+    }
+  }
+  return literal;
+}
+
 // How strongly `pattern` claims `path`, or nullopt if it does not: an exact
 // literal claim ranks above every prefix claim, a longer prefix above a shorter.
 std::optional<std::size_t> claim(std::string_view pattern, std::string_view path) {
   const auto prefix = literal_prefix(pattern);
   if (prefix.size() == pattern.size())
     return path == pattern ? std::optional(std::numeric_limits<std::size_t>::max()) : std::nullopt;
+  if (has_literal_suffix(pattern)) return claim_segments(pattern, path);
   if (!path.starts_with(prefix)) return std::nullopt;
   return prefix.size();
 }
@@ -24,6 +66,13 @@ std::optional<std::size_t> claim(std::string_view pattern, std::string_view path
 // Cuts the params of `pattern` from `rest` (the path after the literal
 // prefix): one segment each, the last takes the remainder; missing ones are "".
 std::vector<std::string_view> cut_params(std::string_view pattern, std::string_view rest) {
+  if (has_literal_suffix(pattern)) {  // one segment each, by position (claim_segments matched them)
+    std::vector<std::string_view> out;
+    const auto ps = segments(pattern.substr(literal_prefix(pattern).size())), xs = segments(rest);
+    for (std::size_t i = 0; i < ps.size() && i < xs.size(); ++i)
+      if (ps[i].starts_with('{')) out.push_back(xs[i]);
+    return out;
+  }
   const auto n = static_cast<std::size_t>(std::count(pattern.begin(), pattern.end(), '{'));
   std::vector<std::string_view> out;
   out.reserve(n);

@@ -12,6 +12,9 @@
 //     whatever remains, slashes included ("x001/234.p/5" for a tile index), and
 //     params the path runs out for are empty. Handlers check their params and
 //     answer 404 with a reason ("not an event seq") for a bad one.
+//   * a pattern with literal segments after a param ("/v1/streams/{stream}/state")
+//     claims only paths of as many segments whose literal segments are equal
+//     (params: one non-empty segment each); it ranks by all its literal text;
 //   * an exact literal claim beats every prefix claim; among prefix claims the
 //     longest prefix wins ("/v1/events/by-id/{event_id}" over "/v1/events/{seq}").
 // A path claimed by no pattern is unknown (404, metrics label "other").
