@@ -171,7 +171,7 @@ int cmd_submit(int argc, char** argv) {
   po::options_description desc("submit options");
   connection_options conn;
   std::string key_file, kid, stream, type, data_file, data_json, author, occurred_at, event_id, expected = "any",
-                                                                                               amends, reason, meaning,
+                                                                                               amends, voids, reason, meaning,
                                                                                                metadata_json, save,
                                                                                                batch, event_file;
   std::size_t batch_size = 100;
@@ -187,7 +187,8 @@ int cmd_submit(int argc, char** argv) {
       "event-id", po::value(&event_id),
       "UUID, the idempotency key (default: a new time-ordered RFC 9562 version 7 UUID)")(
       "expected-revision", po::value(&expected)->default_value("any"), "any, no_stream or a revision number")(
-      "amends", po::value(&amends), "event_id this event corrects")("reason", po::value(&reason),
+      "amends", po::value(&amends), "event_id this event corrects (same stream)")(
+      "voids", po::value(&voids), "event_id this event withdraws (same stream; the fold skips it)")("reason", po::value(&reason),
                                                                    "why (required with --amends)")(
       "metadata-json", po::value(&metadata_json), "metadata as a JSON object text")(
       "save", po::value(&save), "write the receipt (or, with --batch, all receipts as NDJSON) here")(
@@ -238,9 +239,11 @@ int cmd_submit(int argc, char** argv) {
   if (!occurred_at.empty()) p["occurred_at"] = occurred_at;
   if (!author.empty()) p["author"] = author.front() == '{' ? parse_json_arg("--author", author) : boost::json::value(author);
   if (!meaning.empty()) p["meaning"] = meaning;
-  if (!amends.empty()) {
-    if (reason.empty()) throw cli_error("--amends needs --reason: a correction must say why");
-    p["amends"] = amends;
+  if (!amends.empty() && !voids.empty()) throw cli_error("give --amends or --voids, not both");
+  if (!amends.empty() || !voids.empty()) {
+    if (reason.empty()) throw cli_error(std::string(amends.empty() ? "--voids" : "--amends") +
+                                        " needs --reason: a correction must say why");
+    p[amends.empty() ? "voids" : "amends"] = amends.empty() ? voids : amends;
     p["reason"] = reason;
   }
   if (!metadata_json.empty()) p["metadata"] = parse_json_arg("--metadata-json", metadata_json);

@@ -61,6 +61,9 @@ class batch_builder {
                              std::span<const statement> batch);
   // 2. The stream's current revision across the three layers.
   result<std::optional<std::uint64_t>> current_revision(const std::string& stream) const;
+  // The stream of the event `id` across the layers (this batch, batches
+  // prepared before it, the store); nullopt if no event has that id.
+  result<std::optional<std::string>> stream_of(const schema::uuid& id) const;
   // 3. Assigns seq, revision, recorded_at; builds record, salt, leaf, nodes.
   status build(std::size_t i, const statement& s, const schema::uuid& id,
                std::optional<schema::uuid> amended, std::optional<std::uint64_t> current,
@@ -85,14 +88,15 @@ status batch_builder::add(std::size_t i, std::span<const statement> batch) {
   const statement& s = batch[i];
   append_outcome& o = b_.out[i];
   auto id = schema::parse_uuid(s.event_id);
-  std::optional<schema::uuid> amended;
-  if (!s.amends.empty()) {
-    auto a = schema::parse_uuid(s.amends);
+  std::optional<schema::uuid> amended, voided;
+  for (auto [text, slot] : {std::pair{&s.amends, &amended}, std::pair{&s.voids, &voided}}) {
+    if (text->empty()) continue;
+    auto a = schema::parse_uuid(*text);
     if (!a) {
       o.error = errc::invalid_argument;
       return {};
     }
-    amended = *a;
+    *slot = *a;
   }
   if (!id || !valid_kid(s.kid) || !valid_stream_name(s.stream) || s.jws.empty()) {
     o.error = errc::invalid_argument;
@@ -101,6 +105,20 @@ status batch_builder::add(std::size_t i, std::span<const statement> batch) {
   auto settled = settle_repeat(i, *id, batch);
   if (!settled) return settled.error();
   if (*settled == idempotency::settled) return {};
+
+  // A correction names an event of its own stream (an amendment or a void
+  // elsewhere would change a record nobody reading this one would see).
+  for (auto [target, member] : {std::pair{&amended, "amends"}, std::pair{&voided, "voids"}}) {
+    if (!*target) continue;
+    auto stream = stream_of(**target);
+    if (!stream) return stream.error();
+    if (!*stream || **stream != s.stream) {
+      o.error = status(errc::reference_not_found,
+                       std::string(member) + ": no event " + (member == std::string_view("amends") ? s.amends : s.voids) +
+                           " in stream \"" + s.stream + "\"" + (*stream ? " (it is in another stream)" : ""));
+      return {};
+    }
+  }
 
   auto current = current_revision(s.stream);
   if (!current) return current.error();
@@ -117,7 +135,8 @@ status batch_builder::add(std::size_t i, std::span<const statement> batch) {
     o.current_revision = *current;
     return {};
   }
-  return build(i, s, *id, amended, *current, batch.size() - i);
+  // One index of corrections: what amends or voids names (never both).
+  return build(i, s, *id, amended ? amended : voided, *current, batch.size() - i);
 }
 
 result<batch_builder::idempotency> batch_builder::settle_repeat(std::size_t i, const schema::uuid& id,
@@ -134,7 +153,7 @@ result<batch_builder::idempotency> batch_builder::settle_repeat(std::size_t i, c
     return idempotency::settled;
   }
   if (auto it = l_.pending.ids.find(id); it != l_.pending.ids.end()) {
-    b_.repeats.push_back({i, it->second, false, s.jws});
+    b_.repeats.push_back({i, it->second.seq, false, s.jws});
     return idempotency::settled;
   }
   if (auto recent = l_.recent.seq_of_id(id, snap_)) {
@@ -160,6 +179,21 @@ result<std::optional<std::uint64_t>> batch_builder::current_revision(
   auto stored = store::get_u64(txn_, l_.dbs[db::streams], schema::view(stream));
   if (!stored) return stored.error();
   return *stored;
+}
+
+result<std::optional<std::string>> batch_builder::stream_of(const schema::uuid& id) const {
+  if (auto it = local_ids_.find(id); it != local_ids_.end()) return {b_.fresh[it->second].rcpt.stream};
+  if (auto it = l_.pending.ids.find(id); it != l_.pending.ids.end()) return {it->second.stream};
+  std::optional<std::uint64_t> seq = l_.recent.seq_of_id(id, snap_);
+  if (!seq) {
+    auto known = store::get_u64(txn_, l_.dbs[db::event_ids], id);
+    if (!known) return known.error();
+    seq = *known;
+  }
+  if (!seq) return {std::nullopt};
+  auto e = store::load_event(txn_, l_.dbs, *seq);  // committed: its record is stored
+  if (!e) return e.error();
+  return {std::move(e->stream)};
 }
 
 status batch_builder::build(std::size_t i, const statement& s, const schema::uuid& id,
@@ -230,7 +264,7 @@ void batch_builder::remember() {
   keys.end = size_;
   keys.ids.reserve(b_.fresh.size());
   for (const fresh_event& ev : b_.fresh) {
-    p.ids.emplace(ev.id, ev.rcpt.seq);
+    p.ids.emplace(ev.id, store::pending_state::claimed_event{ev.rcpt.seq, ev.rcpt.stream});
     keys.ids.push_back(ev.id);
   }
   for (const auto& [stream, revision] : local_streams_) {

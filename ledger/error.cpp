@@ -36,6 +36,7 @@ class category final : public boost::system::error_category {
       case errc::overloaded: return "sequencer queue is full";
       case errc::shutting_down: return "sequencer is shutting down";
       case errc::key_error: return "log key file is unreadable or malformed";
+      case errc::reference_not_found: return "the corrected event is not an event of this stream";
     }
     return "unknown ledger error";
   }

@@ -40,6 +40,7 @@ enum class errc {
   overloaded,           // the sequencer queue is full
   shutting_down,        // the sequencer is stopping
   key_error,            // log key file unreadable or malformed
+  reference_not_found,  // amends/voids names no event of the same stream
 };
 
 const boost::system::error_category& ledger_category() noexcept;
@@ -85,6 +86,7 @@ struct statement {
   std::string stream;
   std::string type;
   std::string amends;    // event_id this one corrects, or empty
+  std::string voids;     // event_id this one withdraws, or empty (never with amends)
   expected_revision expected;
 };
 
@@ -219,8 +221,9 @@ class ledger {
   [[nodiscard]] result<signed_checkpoint> checkpoint_at(std::uint64_t size) const;
   [[nodiscard]] result<stored_event> event_by_seq(std::uint64_t seq) const;
   [[nodiscard]] result<stored_event> event_by_id(std::string_view event_id) const;
-  // Events whose record names this event in "amends".
-  [[nodiscard]] result<std::vector<std::uint64_t>> amendments_of(std::string_view event_id) const;
+  // The corrections of this event: the seqs of the events that amend or void
+  // it (statement amends / voids), in seq order.
+  [[nodiscard]] result<std::vector<std::uint64_t>> corrections_of(std::string_view event_id) const;
   // Current revision of a stream (not_found if it has no events).
   [[nodiscard]] result<std::uint64_t> stream_revision(std::string_view stream) const;
   // Up to `limit` events of a stream starting at `from_revision` (inclusive),

@@ -39,7 +39,11 @@ struct pending_state {
   std::uint64_t generation = 0;
   std::uint64_t size = 0;     // tree size after every prepared batch
   std::uint64_t last_recorded = 0;
-  std::unordered_map<schema::uuid, std::uint64_t, uuid_hash> ids;  // → seq
+  struct claimed_event {
+    std::uint64_t seq = 0;
+    std::string stream;  // so that a correction prepared on top can check it names its own stream
+  };
+  std::unordered_map<schema::uuid, claimed_event, uuid_hash> ids;
   // stream → (revision, number of the batch that set it)
   std::unordered_map<std::string, std::pair<std::uint64_t, std::uint64_t>> streams;
   overlay_source::map nodes;

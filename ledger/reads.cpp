@@ -85,7 +85,7 @@ result<stored_event> ledger::event_by_id(std::string_view event_id) const {
   return store::load_event(r->txn(), l.dbs, **seq);
 }
 
-result<std::vector<std::uint64_t>> ledger::amendments_of(std::string_view event_id) const {
+result<std::vector<std::uint64_t>> ledger::corrections_of(std::string_view event_id) const {
   const impl& l = *impl_;
   auto id = schema::parse_uuid(event_id);
   if (!id) return errc::invalid_argument;

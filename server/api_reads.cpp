@@ -16,12 +16,23 @@ using namespace api_support;
 
 // --- handlers, in table order (each may assume method and access checked) ---
 
+// One event, with the seqs of the events that amend or void it.
+static response event_with_corrections(const ledger::ledger& led, const ledger::stored_event& e) {
+  auto o = event_json(e);
+  auto corrections = led.corrections_of(e.event_id);
+  if (!corrections) return ledger_error(corrections.error());
+  json::array seqs;
+  for (auto s : *corrections) seqs.push_back(s);
+  o["corrections"] = std::move(seqs);
+  return json_response(200, o);
+}
+
 response api::get_event(const call& c) {
   auto seq = parse_u64(c.params[0]);
   if (!seq) return not_found("not an event seq");
   auto e = ledger_.event_by_seq(*seq);
   if (!e) return ledger_error(e.error(), "no event with this seq");
-  return json_response(200, event_json(*e));
+  return event_with_corrections(ledger_, *e);
 }
 
 response api::get_event_by_id(const call& c) {
@@ -29,7 +40,7 @@ response api::get_event_by_id(const call& c) {
   if (!is_canonical_uuid(id)) return not_found("not a canonical UUID");
   auto e = ledger_.event_by_id(id);
   if (!e) return ledger_error(e.error(), "no event with this event_id");
-  return json_response(200, event_json(*e));
+  return event_with_corrections(ledger_, *e);
 }
 
 response api::get_stream(const call& c) {

@@ -95,6 +95,7 @@ http_error_kind classify_ledger(ledger::errc e) noexcept {
     case l::overloaded: return {503, "overloaded", true};
     case l::shutting_down: return {503, "shutting_down", true};
     case l::invalid_argument: return {400, "bad_request"};
+    case l::reference_not_found: return {409, "reference_not_found"};
     default: return {500, "internal"};
   }
 }

@@ -61,7 +61,7 @@ validation_result validate_payload(std::string_view payload) {
 
   static constexpr std::string_view known[] = {"event_id", "stream", "type", "expected_revision",
                                                "occurred_at", "author", "data", "metadata",
-                                               "amends", "reason", "meaning"};
+                                               "amends", "voids", "reason", "meaning"};
   for (const auto& kv : o) {
     if (std::find(std::begin(known), std::end(known), kv.key()) == std::end(known))
       return invalid("unknown member \"" + std::string(kv.key()) + "\"");
@@ -125,7 +125,9 @@ validation_result validate_payload(std::string_view payload) {
     return invalid("metadata: must be a JSON object");
 
   const auto* amends = o.if_contains("amends");
+  const auto* voids = o.if_contains("voids");
   const auto* reason = o.if_contains("reason");
+  if (amends && voids) return invalid("voids: not together with amends (an event corrects or withdraws, not both)");
   if (amends) {
     if (!amends->is_string() || !is_canonical_uuid(amends->get_string()))
       return invalid("amends: must be the canonical lower-case UUID of the corrected event");
@@ -133,8 +135,15 @@ validation_result validate_payload(std::string_view payload) {
     if (!reason) return invalid("reason: required when amends is given");
     st.amends = amends->get_string();
   }
+  if (voids) {
+    if (!voids->is_string() || !is_canonical_uuid(voids->get_string()))
+      return invalid("voids: must be the canonical lower-case UUID of the withdrawn event");
+    if (voids->get_string() == st.event_id) return invalid("voids: an event cannot void itself");
+    if (!reason) return invalid("reason: required when voids is given");
+    st.voids = voids->get_string();
+  }
   if (reason) {
-    if (!amends) return invalid("reason: only allowed together with amends");
+    if (!amends && !voids) return invalid("reason: only allowed together with amends or voids");
     if (!reason->is_string() || reason->get_string().empty())
       return invalid("reason: must be a non-empty string");
   }

@@ -62,7 +62,7 @@ struct fixture {
       const std::size_t first = statements.size();
       for (int k = 0; k < 100; ++k) {
         const std::size_t i = statements.size();
-        const std::string amends = i % 10 == 9 ? statements.at(i - 9).event_id : std::string();
+        const std::string amends = i % 10 == 9 ? statements.at(i - 5).event_id : std::string();  // same stream
         statements.push_back(f.make("stream-" + std::to_string(i % 5), {}, amends));
       }
       clock.advance(1000);
@@ -201,8 +201,8 @@ BOOST_AUTO_TEST_CASE(changed_index_entries_are_named) {
   });
   BOOST_TEST(fx.check().ok());
 
-  // seq 19 amends seq 10: drop that amends entry.
-  const auto amended = schema::parse_uuid(fx.statements[10].event_id);
+  // seq 19 amends seq 14 (the same stream): drop that amends entry.
+  const auto amended = schema::parse_uuid(fx.statements[14].event_id);
   BOOST_REQUIRE(amended);
   const auto ak = schema::amends_key(*amended, 19);
   tamper(fx.opts.data_dir, "amends", [&](MDB_txn* txn, MDB_dbi dbi) {

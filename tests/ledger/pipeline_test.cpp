@@ -37,7 +37,8 @@ BOOST_AUTO_TEST_CASE(a_batch_prepared_on_an_uncommitted_one_sees_its_streams_ids
       f.make("q", expected_revision::no_stream()),     // conflict: q exists there
       first[2],                                        // idempotent repeat
       f.make_with_id(first[0].event_id, "p"),          // same id, other content
-      f.make("r", expected_revision::any(), first[1].event_id)};  // amends one of its events
+      f.make("p", expected_revision::any(), first[1].event_id),   // amends one of its events
+      f.make("r", expected_revision::any(), first[1].event_id)};  // ... but from another stream
   auto a = prepare_all(*l, first);
   auto b = prepare_all(*l, second);
   BOOST_TEST(l->tree_size() == 0u);  // nothing visible before its commit
@@ -45,7 +46,7 @@ BOOST_AUTO_TEST_CASE(a_batch_prepared_on_an_uncommitted_one_sees_its_streams_ids
   BOOST_TEST(l->tree_size() == 3u);
   auto out_b = l->commit(std::move(b));
   BOOST_REQUIRE_EQUAL(out_a.size(), 3u);
-  BOOST_REQUIRE_EQUAL(out_b.size(), 5u);
+  BOOST_REQUIRE_EQUAL(out_b.size(), 6u);
   for (const auto& x : out_a) BOOST_TEST(!x.error);
   BOOST_TEST(!out_b[0].error);
   BOOST_TEST(out_b[0].rcpt.seq == 3u);
@@ -58,6 +59,7 @@ BOOST_AUTO_TEST_CASE(a_batch_prepared_on_an_uncommitted_one_sees_its_streams_ids
   BOOST_TEST(out_b[3].error == make_error_code(errc::event_id_conflict));
   BOOST_TEST(!out_b[4].error);
   BOOST_TEST(out_b[4].rcpt.seq == 4u);
+  BOOST_TEST(out_b[5].error == make_error_code(errc::reference_not_found));
   BOOST_TEST(l->tree_size() == 5u);
 
   const std::string vkey = l->verifier_key();
@@ -65,7 +67,7 @@ BOOST_AUTO_TEST_CASE(a_batch_prepared_on_an_uncommitted_one_sees_its_streams_ids
   test::verify_receipt(out_b[0].rcpt, vkey);
   test::verify_receipt(out_b[2].rcpt, vkey);
   test::verify_receipt(out_b[4].rcpt, vkey);
-  auto amendments = l->amendments_of(first[1].event_id);
+  auto amendments = l->corrections_of(first[1].event_id);
   BOOST_REQUIRE(amendments);
   BOOST_TEST(*amendments == std::vector<std::uint64_t>{4});
   // The same bytes as appending one batch after the other.

@@ -281,11 +281,41 @@ BOOST_AUTO_TEST_CASE(amendments_are_indexed_by_the_event_they_correct) {
   append_one(*l, f.make("course"));
   const receipt a1 = append_one(*l, f.make("course", expected_revision::any(), original.event_id));
   const receipt a2 = append_one(*l, f.make("course", expected_revision::any(), original.event_id));
-  auto seqs = l->amendments_of(original.event_id);
+  auto seqs = l->corrections_of(original.event_id);
   BOOST_REQUIRE(seqs);
   BOOST_TEST((*seqs == (std::vector<std::uint64_t>{a1.seq, a2.seq})));
-  BOOST_TEST(l->amendments_of(a1.event_id)->empty());
+  BOOST_TEST(l->corrections_of(a1.event_id)->empty());
   BOOST_TEST(l->event_by_seq(0)->jws == original.jws);  // the original stays readable
+}
+
+BOOST_AUTO_TEST_CASE(a_correction_must_name_an_event_of_its_own_stream_and_nothing_else_is_stored) {
+  vellum::test::temp_dir dir;
+  manual_clock clock;
+  auto l = open_or_fail(test_options(dir, clock));
+  statement_factory f;
+  const statement original = f.make("course");
+  append_one(*l, original);
+  append_one(*l, f.make("other"));
+  // Committed (in the store), then in the same batch, then nowhere at all.
+  statement elsewhere = f.make("other", expected_revision::any(), original.event_id);
+  const statement fresh = f.make("course");
+  statement same_batch = f.make("course", expected_revision::any(), fresh.event_id);
+  statement nowhere = f.make("course", expected_revision::any(), "00000000-0000-4000-8000-000000000000");
+  auto out = l->append(std::vector<statement>{elsewhere, fresh, same_batch, nowhere});
+  BOOST_REQUIRE_EQUAL(out.size(), 4u);
+  BOOST_TEST(out[0].error == make_error_code(errc::reference_not_found));
+  BOOST_TEST(out[0].error.message().find("in another stream") != std::string::npos, out[0].error.message());
+  BOOST_TEST(!out[1].error);
+  BOOST_TEST(!out[2].error);
+  BOOST_TEST(out[3].error == make_error_code(errc::reference_not_found));
+  BOOST_TEST(l->tree_size() == 4u);  // the two refused left nothing behind
+  // A void is a correction like an amendment: indexed by the event it withdraws.
+  statement v = f.make("course");
+  v.voids = fresh.event_id;
+  const receipt voided = append_one(*l, v);
+  auto corrections = l->corrections_of(fresh.event_id);
+  BOOST_REQUIRE(corrections);
+  BOOST_TEST((*corrections == std::vector<std::uint64_t>{out[2].rcpt.seq, voided.seq}));
 }
 
 BOOST_AUTO_TEST_CASE(recorded_at_never_decreases_when_the_clock_goes_back) {

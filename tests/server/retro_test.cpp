@@ -116,6 +116,59 @@ BOOST_AUTO_TEST_CASE(folds_a_stream_as_of_any_moment_and_names_who_changed_each_
   BOOST_TEST(as_of.at("changes").as_array().size() == 2u);  // /dose/mg and /plan set by the first event
 }
 
+BOOST_AUTO_TEST_CASE(corrections_name_an_event_of_their_stream_and_a_void_withdraws_one) {
+  identities ids;
+  running_server srv(ids);
+  auto p0 = payload("patient-2", "no_stream");
+  p0["data"] = {{"dose", 20}};
+  const auto r0 = append(srv, ids, p0);
+  auto typo = payload("patient-2", std::uint64_t{0});
+  typo["data"] = {{"dose", 400}};
+  append(srv, ids, typo);
+  append(srv, ids, payload("patient-3", "no_stream"));
+
+  // An amendment from another stream, or of an event that does not exist: 409, nothing stored.
+  const auto size_before = get(srv, ids, "/v1/log").at("tree_size");
+  auto elsewhere = payload("patient-3", "any");
+  elsewhere["amends"] = p0["event_id"];
+  elsewhere["reason"] = "wrong chart";
+  auto r = http_request(srv.port(), "POST", "/v1/events", sign(elsewhere, ids.writer, "writer"), "application/jose");
+  BOOST_TEST(r.status == 409u, r.body);
+  BOOST_TEST(error_code_of(r) == "reference_not_found");
+  auto ghost = payload("patient-2", "any");
+  ghost["voids"] = new_uuid();
+  ghost["reason"] = "never was";
+  r = http_request(srv.port(), "POST", "/v1/events", sign(ghost, ids.writer, "writer"), "application/jose");
+  BOOST_TEST(r.status == 409u, r.body);
+  auto both = payload("patient-2", "any");
+  both["voids"] = typo["event_id"];
+  both["amends"] = p0["event_id"];
+  both["reason"] = "both";
+  r = http_request(srv.port(), "POST", "/v1/events", sign(both, ids.writer, "writer"), "application/jose");
+  BOOST_TEST(r.status == 400u, r.body);
+  BOOST_TEST(get(srv, ids, "/v1/log").at("tree_size") == size_before);
+
+  // Voiding the typo: the fold skips it, the history says who withdrew it, the event lists it.
+  auto v = payload("patient-2", "any");
+  v["voids"] = typo["event_id"];
+  v["reason"] = "dose entered wrongly";
+  v["data"] = json::object{};
+  const auto rv = append(srv, ids, v);
+  auto state = get(srv, ids, "/v1/streams/patient-2/state");
+  BOOST_TEST(state.at("state") == json::parse(R"({"dose":20})"));
+  BOOST_TEST(state.at("voided").as_array().size() == 1u);
+  auto h = get(srv, ids, "/v1/streams/patient-2/history?path=/dose");
+  const auto& changes = h.at("changes").as_array();
+  BOOST_REQUIRE_EQUAL(changes.size(), 2u);
+  BOOST_TEST(changes[1].at("new") == 400);
+  BOOST_TEST(changes[1].at("voided_by") == v["event_id"]);
+  auto withdrawn = get(srv, ids, "/v1/events/by-id/" + std::string(typo["event_id"].as_string()));
+  BOOST_REQUIRE_EQUAL(withdrawn.at("corrections").as_array().size(), 1u);
+  BOOST_TEST(withdrawn.at("corrections").as_array()[0] == rv.at("seq"));
+  BOOST_TEST(get(srv, ids, "/v1/events/0").at("corrections").as_array().empty());
+  BOOST_TEST(r0.at("seq") == 0);
+}
+
 BOOST_AUTO_TEST_CASE(refuses_what_it_cannot_answer_and_every_unknown_parameter) {
   identities ids;
   running_server srv(ids);
