@@ -14,6 +14,7 @@
 #include "crypto/checkpoint.hpp"
 #include "crypto/encoding.hpp"
 #include "crypto/ijson.hpp"
+#include "crypto/jws.hpp"
 #include "crypto/keys.hpp"
 #include "crypto/leaf_entry.hpp"
 #include "crypto/merkle.hpp"
@@ -508,6 +509,7 @@ class bundle_checker {
       if (sel.prefix && rec.stream.compare(0, sel.prefix->size(), *sel.prefix) != 0)
         fail({errc::malformed_entry, "an event of stream \"" + rec.stream + "\", outside the selected prefix"});
       if (auto s = streams_->add(p.seq, p.erased_before, rec); s.failed()) fail(s);
+      if (opts_.fold_stream && rec.stream == *opts_.fold_stream && first_problem.empty()) collect_for_fold(p, rec);
     }
     if (opts_.keep_rows) {
       event_row row;
@@ -532,6 +534,23 @@ class bundle_checker {
       if (row.verdict.empty() && !p.entry) row.verdict = "the leaf entry does not decode";
       rows_.push_back(std::move(row));
     }
+  }
+
+  // The verified event as the fold reads it (its payload read again from the
+  // record's JWS, whose signature has just been checked).
+  void collect_for_fold(const pending_event& p, const crypto::event_record& rec) {
+    auto token = crypto::jws_parse(rec.jws);
+    if (!token) return;
+    auto payload = crypto::parse_ijson(crypto::as_chars(token->payload));
+    if (!payload || !payload->is_object()) return;
+    crypto::fold_event f;
+    f.seq = p.seq;
+    f.revision = rec.revision;
+    f.recorded_at_us = rec.recorded_at_us;
+    f.event_id = rec.event_id;
+    f.kid = rec.kid;
+    f.payload = std::move(payload->get_object());
+    report_.fold_events.push_back(std::move(f));
   }
 
   // -- after the end line -------------------------------------------------------

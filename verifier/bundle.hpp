@@ -12,6 +12,7 @@
 // Depends on crypto/ only (no LMDB, no Asio, no network).
 
 #include "crypto/error.hpp"
+#include "crypto/fold.hpp"
 #include "crypto/note.hpp"
 #include "crypto/sha256.hpp"
 #include "verifier/selection.hpp"
@@ -37,6 +38,9 @@ struct bundle_options {
   std::size_t chunk_events = 512;   // events handed to a worker at a time
   std::size_t max_failures = 1000;  // failures stored (all are counted)
   bool keep_rows = false;           // keep one event_row per event (for HTML)
+  // Collect this stream's events that verified, for the generic fold
+  // (vellum-verify bundle --state; crypto/fold.hpp).
+  std::optional<std::string> fold_stream;
   // Called on the calling thread now and then with the lines and bytes read.
   std::function<void(std::uint64_t lines, std::uint64_t bytes)> progress;
 };
@@ -121,6 +125,7 @@ struct bundle_report {
   std::vector<stream_summary> streams;  // sorted by name
   std::vector<key_summary> keys;        // in bundle order (sorted by kid)
   std::vector<event_row> rows;          // in seq order, only with keep_rows
+  std::vector<crypto::fold_event> fold_events;  // with fold_stream: its verified events, in seq order
 
   std::vector<bundle_failure> failures;  // the first max_failures
   std::uint64_t failure_count = 0;       // all of them

@@ -9,6 +9,7 @@
 #include "base/exit_codes.hpp"
 #include "base/file.hpp"
 #include "crypto/encoding.hpp"
+#include "crypto/fold.hpp"
 #include "crypto/keys.hpp"
 #include "crypto/merkle.hpp"
 #include "crypto/sha256.hpp"
@@ -23,6 +24,7 @@
 #include <filesystem>
 #include <streambuf>
 #include <array>
+#include <charconv>
 #include <boost/program_options.hpp>
 
 #include <unistd.h>
@@ -451,24 +453,44 @@ int cmd_consistency(int argc, char** argv) {
 
 int cmd_bundle(int argc, char** argv) {
   po::options_description desc("bundle options");
-  std::string file, log_key, since_file, html_file;
+  std::string file, log_key, since_file, html_file, state_stream, as_of;
   unsigned threads = 0;
   desc.add_options()("file", po::value(&file)->required(), "the sealed export (NDJSON), - for stdin")(
       "log-key", po::value(&log_key)->required(), "the log's verifier key")(
       "since", po::value(&since_file), "a checkpoint you already trust: the bundle must prove it extends it")(
       "html", po::value(&html_file), "also write a printable HTML report to this file")(
-      "threads", po::value(&threads), "signature-checking threads (default: one per core)");
+      "threads", po::value(&threads), "signature-checking threads (default: one per core)")(
+      "state", po::value(&state_stream), "fold this stream's verified events and print its state and state_sha256")(
+      "as-of", po::value(&as_of), "with --state: only events recorded by this RFC 3339 time (or seq:N)")(
+      "history", "with --state: also print every change of each field (who, when, why)");
   po::positional_options_description pos;
   pos.add("file", 1);
   po::variables_map vm;
   if (!parse(argc, argv, desc, pos, vm,
              "usage: vellum-verify bundle --log-key VKEY [--since CHECKPOINT_FILE] [--json] [--html FILE] "
-             "[--threads N] FILE"))
+             "[--threads N] [--state STREAM [--as-of T] [--history]] FILE"))
     return exit_verified;
   const bool json = vm.count("json");
   auto keys = parse_keys({log_key});
+  if (state_stream.empty() && (!as_of.empty() || vm.count("history")))
+    throw cli_error{"--as-of and --history need --state STREAM"};
+  std::optional<std::uint64_t> as_of_us, as_of_seq;
+  if (!as_of.empty()) {
+    if (as_of.starts_with("seq:")) {
+      std::uint64_t n = 0;
+      const auto* first = as_of.data() + 4;
+      const auto* last = as_of.data() + as_of.size();
+      const auto r = std::from_chars(first, last, n);
+      if (r.ec != std::errc{} || r.ptr != last || first == last) throw cli_error{"--as-of: seq:N needs a number N"};
+      as_of_seq = n;
+    } else {
+      as_of_us = crypto::parse_rfc3339_us(as_of);
+      if (!as_of_us) throw cli_error{"--as-of: an RFC 3339 date-time or seq:N"};
+    }
+  }
 
   verifier::bundle_options opts;
+  if (!state_stream.empty()) opts.fold_stream = state_stream;
   if (!since_file.empty()) opts.since_checkpoint = read_input(since_file);
   opts.threads = threads;
   opts.keep_rows = !html_file.empty();
@@ -509,10 +531,49 @@ int cmd_bundle(int argc, char** argv) {
     if (auto w = vellum::write_file_atomic(html_file, verifier::render_html(r, provenance), 0644); !w)
       throw cli_error{"cannot write " + html_file + ": " + w.error().message()};
   }
-  if (json)
-    std::cout << boost::json::serialize(verifier::render_json(r)) << "\n";
-  else
+  // The generic fold of --state, over events that verified in a bundle that
+  // verified: the same code as the server's GET /v1/streams/{s}/state.
+  boost::json::object state;
+  if (!state_stream.empty() && r.verified()) {
+    std::vector<crypto::fold_event> events;
+    for (auto& e : r.fold_events) {
+      if (as_of_seq && e.seq >= *as_of_seq) break;
+      if (as_of_us && e.recorded_at_us > *as_of_us) break;
+      events.push_back(std::move(e));
+    }
+    auto folded = crypto::fold(events);
+    if (!folded) throw cli_error{"--state: " + folded.error().message(), exit_not_verified};
+    state = {{"stream", state_stream},
+             {"revision", folded->revision ? boost::json::value(*folded->revision) : boost::json::value(nullptr)},
+             {"state", folded->state},
+             {"state_sha256", folded->state_sha256},
+             {"events", folded->events.size()},
+             {"complete", r.complete_streams}};
+    if (!as_of.empty()) state["as_of"] = as_of;
+    if (vm.count("history")) {
+      boost::json::array changes;
+      for (auto& c : crypto::field_history(events)) changes.push_back(std::move(c));
+      state["history"] = std::move(changes);
+    }
+  }
+  if (json) {
+    auto o = verifier::render_json(r);
+    if (!state.empty()) o["fold"] = state;
+    std::cout << boost::json::serialize(o) << "\n";
+  } else {
     std::cout << verifier::render_text(r);
+    if (!state_stream.empty() && !r.verified()) {
+      std::cout << "state of " << state_stream << ": not computed, the bundle does not verify\n";
+    } else if (!state.empty()) {
+      std::cout << "state of " << state_stream << (as_of.empty() ? "" : " as of " + as_of) << " ("
+                << state.at("events").as_uint64() << " events folded"
+                << (r.complete_streams ? "" : "; the bundle does not claim every event of the stream") << "):\n"
+                << boost::json::serialize(state.at("state")) << "\nstate_sha256: "
+                << state.at("state_sha256").as_string().c_str() << "\n";
+      if (const auto* h = state.if_contains("history"))
+        for (const auto& c : h->as_array()) std::cout << boost::json::serialize(c) << "\n";
+    }
+  }
   return r.verified() ? exit_verified : exit_not_verified;
 }
 
