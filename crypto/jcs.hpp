@@ -12,12 +12,20 @@
 #include <boost/json/value.hpp>
 
 #include <string>
+#include <string_view>
 
 namespace vellum::crypto {
 
 // The canonical text of `v`. Errors: malformed_json for a number that is not
 // finite or a string that is not valid UTF-8.
 [[nodiscard]] result<std::string> jcs_serialize(const boost::json::value& v);
+
+// Appends `s` as a JSON string literal the way JSON.stringify and RFC 8785
+// §3.2.2.2 write it: '"' and '\\' escaped, control characters as \b \f \n
+// \r \t or \u00xx (lower-case hex), every other byte verbatim (UTF-8 passes
+// through). The one string escaping of Vellum: JCS and the event record
+// (crypto/leaf_entry.hpp) both use it.
+void append_json_string(std::string& out, std::string_view s);
 
 // One IEEE double as ECMAScript writes it (RFC 8785 §3.2.2.3): "0" for ±0,
 // the shortest digits that round-trip, in fixed notation for exponents from

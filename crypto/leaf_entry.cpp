@@ -3,6 +3,8 @@
 
 #include "crypto/leaf_entry.hpp"
 
+#include "crypto/jcs.hpp"
+
 #include "crypto/encoding.hpp"
 #include "crypto/ijson.hpp"
 
@@ -48,51 +50,6 @@ std::uint64_t get_u64(byte_view in) {
   return v;
 }
 
-// JSON string literal for `s` (RFC 8259 §7): '"' and '\' escaped, control
-// characters as \b \f \n \r \t or \u00XX, every other byte verbatim (so
-// UTF-8 passes through unchanged). This is the one escaping record bytes use.
-void append_json_string(std::string& out, std::string_view s) {
-  static constexpr char hex_digits[] = "0123456789abcdef";
-  out.push_back('"');
-  // Copy runs of characters that need no escape in one go (a JWS is all of
-  // them); escape the rest one by one.
-  std::size_t run = 0;
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    // Eight bytes at a time while none needs an escape (SWAR: a byte below
-    // 0x20, or equal to '"' or '\\', sets its high bit in `special`).
-    while (i + 8 <= s.size()) {
-      std::uint64_t w = 0;
-      std::memcpy(&w, s.data() + i, 8);
-      constexpr std::uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
-      const std::uint64_t quote = w ^ (ones * '"'), backslash = w ^ (ones * '\\');
-      const std::uint64_t special = (((w - ones * 0x20) & ~w) | ((quote - ones) & ~quote) |
-                                     ((backslash - ones) & ~backslash)) &
-                                    highs;
-      if (special != 0) break;
-      i += 8;
-    }
-    if (i >= s.size()) break;
-    const auto c = static_cast<unsigned char>(s[i]);
-    if (c >= 0x20 && c != '"' && c != '\\') continue;
-    out.append(s.substr(run, i - run));
-    run = i + 1;
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\b': out += "\\b"; break;
-      case '\f': out += "\\f"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      default:
-        out += "\\u00";
-        out.push_back(hex_digits[c >> 4]);
-        out.push_back(hex_digits[c & 0xf]);
-    }
-  }
-  out.append(s.substr(run));
-  out.push_back('"');
-}
 
 // A JSON number that is a non-negative integer (Boost.JSON keeps integers
 // that fit as int64 or uint64; anything with a fraction or exponent is a double
