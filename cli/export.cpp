@@ -170,8 +170,8 @@ int cmd_export(int argc, char** argv) {
   if (renamed) throw cli_error("cannot rename " + part + " to " + out_file + ": " + renamed.message());
   std::cout << "wrote " << out_file << ": " << counter.events() << " events, " << counter.lines() << " lines, "
             << bytes << " bytes\n"
-            << "verify it offline: vellum-verify bundle " << out_file << " --log-key <the log's verifier key>"
-            << (vm.count("since") ? " --since " + since_file : std::string()) << "\n";
+            << "verify it offline: vellum-verify bundle --log-key <the log's verifier key>"
+            << (vm.count("since") ? " --since " + since_file : std::string()) << " " << out_file << "\n";
   return exit_ok;
 }
 

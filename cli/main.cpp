@@ -24,6 +24,7 @@ const char* usage_text =
     "  log         the log's origin, verifier key and size (--verifier-key: the key only)\n"
     "  checkpoint  fetch the latest signed checkpoint\n"
     "  proof       fetch an inclusion or consistency proof (for vellum-verify)\n"
+    "  analytics   the log's events as CSV or NDJSON rows (who, what, when, why) for analysis\n"
     "  export      fetch a sealed export (stream, prefix, seq or time range) into a file\n"
     "              that vellum-verify bundle checks offline\n"
     "administration (on the server's machine):\n"
@@ -57,6 +58,7 @@ int main(int argc, char** argv) {
                                        {"read", cmd_read},             {"tail", cmd_tail},
                                        {"checkpoint", cmd_checkpoint}, {"proof", cmd_proof},
                                        {"log", cmd_log},               {"export", cmd_export},
+                                       {"analytics", cmd_analytics},
                                        {"fsck", cmd_fsck},             {"backup", cmd_backup}};
   for (const auto& c : commands) {
     if (c.name != cmd) continue;

@@ -107,6 +107,8 @@ std::span<const api::route_row> api::table() {
       {"GET", "/v1/submitters", access::reader, &api::get_submitters},
       {"GET", "/v1/export", access::auditor, &api::get_export,
        "stream prefix from_seq to_seq from_time to_time since_size", false, false},  // a response::stream
+      {"GET", "/v1/analytics", access::auditor, &api::get_analytics,
+       "format type author stream prefix from_time to_time time", false, false},  // a response::stream
       // Public transparency-log endpoints. The two checkpoints are separate
       // routes: a C2SP signed note at the C2SP path, JSON under /v1.
       {"GET", "/v1/log", access::open, &api::get_log},

@@ -162,6 +162,7 @@ class api {
   response get_consistency_proof(const call& c);
   response get_submitters(const call& c);
   response get_export(const call& c);
+  response get_analytics(const call& c);
   response served_by_transport(const call& c);
   response get_log(const call& c);
   response get_checkpoint_json(const call& c);

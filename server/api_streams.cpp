@@ -6,6 +6,7 @@
 
 #include "crypto/encoding.hpp"
 #include "crypto/ijson.hpp"
+#include "ledger/analytics.hpp"
 #include "crypto/jws.hpp"
 #include "crypto/leaf_entry.hpp"
 
@@ -147,6 +148,43 @@ response api::get_export(const call& c) {
     // A selection the ledger refuses is the client's error; anything else is ours.
     if (written.error() == ledger::errc::invalid_argument) return {errc::bad_request, written.error().message()};
     return vellum::status(written.error().code(), "export failed: " + written.error().message());
+  };
+  return r;
+}
+
+// Auditors or admins only (the rows hold the documentation itself).
+response api::get_analytics(const call& c) {
+  const auto& q = c.query;
+  ledger::analytics_request req;
+  if (const auto* f = q.get("format")) {
+    if (*f == "ndjson") req.fmt = ledger::analytics_request::format::ndjson;
+    else if (*f != "csv") return error_response(errc::bad_request, "format: csv or ndjson");
+  }
+  for (auto [name, slot] : {std::pair{"type", &req.type}, std::pair{"author", &req.author},
+                            std::pair{"stream", &req.stream}, std::pair{"prefix", &req.prefix}})
+    if (const auto* v = q.get(name)) *slot = *v;
+  for (auto [name, slot] : {std::pair{"from_time", &req.from_us}, std::pair{"to_time", &req.to_us}}) {
+    if (const auto* v = q.get(name)) {
+      *slot = crypto::parse_rfc3339_us(*v);
+      if (!*slot) return error_response(errc::bad_request, std::string(name) + ": not an RFC 3339 date-time");
+    }
+  }
+  if (const auto* t = q.get("time")) {
+    if (*t == "occurred_at") req.by_occurred_at = true;
+    else if (*t != "recorded_at") return error_response(errc::bad_request, "time: recorded_at or occurred_at");
+  }
+  if (auto v = ledger::validate_analytics(req); !v) return error_response(errc::bad_request, v.error().message());
+  const bool csv = req.fmt == ledger::analytics_request::format::csv;
+  response r;
+  r.content_type = csv ? "text/csv; charset=utf-8; header=present" : "application/x-ndjson";
+  r.headers = {{"Cache-Control", "no-store"},
+               {"Content-Disposition", std::string("attachment; filename=\"vellum-analytics.") +
+                                           (csv ? "csv" : "ndjson") + "\""}};
+  r.stream = [&led = ledger_, req](const byte_sink& out) -> vellum::status {
+    auto written = ledger::write_analytics(led, req, out);
+    if (written) return {};
+    if (written.error() == ledger::errc::invalid_argument) return {errc::bad_request, written.error().message()};
+    return vellum::status(written.error().code(), "analytics failed: " + written.error().message());
   };
   return r;
 }

@@ -22,7 +22,7 @@ std::size_t count_lines(const std::string& s) { return static_cast<std::size_t>(
 BOOST_AUTO_TEST_SUITE(cli_commands)
 
 BOOST_AUTO_TEST_CASE(every_command_answers_help_and_version) {
-  for (const char* c : {"keygen", "submit", "read", "tail", "log", "checkpoint", "proof", "export", "fsck", "backup"}) {
+  for (const char* c : {"keygen", "submit", "read", "tail", "log", "checkpoint", "proof", "analytics", "export", "fsck", "backup"}) {
     auto r = test::run_command(test::binary("vellum") + " " + c + " --help");
     BOOST_TEST(r.exit_code == 0, c);
     BOOST_TEST(r.out.find("usage: vellum") != std::string::npos, c);

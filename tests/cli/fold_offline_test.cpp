@@ -63,6 +63,19 @@ BOOST_AUTO_TEST_CASE(vellum_verify_folds_a_stream_to_the_servers_state_sha256) {
   BOOST_TEST(bad.exit_code == 1, bad.out);
   BOOST_TEST(bad.out.find("not computed, the bundle does not verify") != std::string::npos, bad.out);
   BOOST_TEST(srv.verify("bundle --log-key '" + srv.vkey + "' --history plan-1.vellum").exit_code == 2);
+
+  // The same events as rows: vellum analytics writes the CSV file whole.
+  auto rows = srv.vellum("analytics --stream plan-1 --out plan-1.csv", test::auditor_token);
+  BOOST_TEST_REQUIRE(rows.exit_code == 0, rows.out);
+  BOOST_TEST(rows.out.find("wrote plan-1.csv: 3 rows") != std::string::npos, rows.out);
+  const auto csv = test::read_text((srv.dir.path() / "plan-1.csv").string());
+  BOOST_TEST(csv.starts_with("seq,stream,revision,event_id,type,occurred_at,recorded_at,author_id,author_name,"
+                             "author_role,meaning,kid,amends,voids,reason,data\r\n"));
+  BOOST_TEST(csv.find("plan revised") != std::string::npos);
+  auto refused = srv.vellum("analytics --out x.csv", test::reader_token);
+  BOOST_TEST(refused.exit_code == 4, refused.out);
+  BOOST_TEST(!std::filesystem::exists(srv.dir.path() / "x.csv"));
+  BOOST_TEST(!std::filesystem::exists(srv.dir.path() / "x.csv.part"));
 }
 
 BOOST_AUTO_TEST_SUITE_END()
