@@ -48,6 +48,18 @@ api::api(ledger::ledger& led, ledger::sequencer& seq, credentials_store& creds, 
          limits lim, clock_fn clock)
     : ledger_(led), sequencer_(seq), creds_(creds), metrics_(m), limits_(lim), clock_(std::move(clock)) {}
 
+std::optional<response> api::refuse_foreign_host(const request& req) const {
+  if (!creds_.get()->open_reads) return std::nullopt;
+  std::string_view host = req.host;
+  // Drop the port: "localhost:8080", "[::1]:8080".
+  if (const auto colon = host.rfind(':'); colon != std::string_view::npos && host.find(']', colon) == std::string_view::npos)
+    host = host.substr(0, colon);
+  const std::string name = lower(host);
+  if (name == "localhost" || name == "127.0.0.1" || name == "[::1]") return std::nullopt;
+  return error_response(errc::forbidden, "demo mode answers only Host localhost, 127.0.0.1 or [::1] (DNS rebinding); "
+                                         "configure vellumd (--config) to serve other names");
+}
+
 std::optional<response> api::authorize(const request& req, role needed) const {
   auto c = creds_.get();
   if (c->open_reads) return std::nullopt;
@@ -167,6 +179,7 @@ response api::dispatch(const request& req, std::string_view path, std::string_vi
   auto q = parse_query(query);
   if (!q.ok)
     return labelled(error_response(errc::bad_request, "malformed or repeated query parameter"), unknown_route_label);
+  if (auto refused = refuse_foreign_host(req)) return labelled(std::move(*refused), unknown_route_label);
   const auto infos = routes();
   auto m = match_route(infos, req.method, path);
   if (m.result == route_match::outcome::unknown) return labelled(not_found(), unknown_route_label);

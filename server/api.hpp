@@ -35,6 +35,7 @@ struct request {
   std::string content_type;    // Content-Type header ("" if absent)
   std::string authorization;   // Authorization header
   std::string last_event_id;   // Last-Event-ID header (SSE)
+  std::string host;            // Host header
   std::string body;
   bool client_cert_verified = false;  // TLS client certificate verified against client_ca_file
   std::chrono::steady_clock::time_point received = std::chrono::steady_clock::now();
@@ -146,6 +147,9 @@ class api {
   response dispatch(const request& req, std::string_view path, std::string_view query,
                     std::function<void(response)>& done, bool& async);
   std::optional<response> authorize(const request& req, role needed) const;
+  // In demo mode (reads open) only a loopback Host is answered: a web page
+  // that rebinds its own name to 127.0.0.1 must not read or write the log.
+  std::optional<response> refuse_foreign_host(const request& req) const;
   // GET /v1/export's query as a validated export request (or the 400).
   std::variant<ledger::export_request, response> export_request_of(const call& c) const;
 

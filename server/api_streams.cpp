@@ -41,6 +41,7 @@ std::variant<subscription, response> api::open_subscription(const request& req) 
     r.route = "GET /v1/subscribe";
     return r;
   };
+  if (auto refused = refuse_foreign_host(req)) return fail(std::move(*refused));
   if (auto denied = authorize(req, role::reader)) return fail(std::move(*denied));
   std::string_view t = req.target;
   auto qpos = t.find('?');

@@ -174,6 +174,7 @@ void http_session<Stream>::dispatch_request() {
   req.content_type = std::string(msg[http::field::content_type]);
   req.authorization = std::string(msg[http::field::authorization]);
   req.last_event_id = std::string(msg["Last-Event-ID"]);
+  req.host = std::string(msg[http::field::host]);
   req.body = std::move(msg.body());
   req.client_cert_verified = cert_verified_;
   req.received = received_;

@@ -158,3 +158,38 @@ BOOST_AUTO_TEST_CASE(is_not_ready_while_the_disk_is_nearly_full) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(demo_mode_hosts)
+
+// In demo mode reads are open; a web page that rebinds its own DNS name to
+// 127.0.0.1 would read (and, with the demo key on disk, nothing else) the log
+// through the victim's browser. Only loopback names are answered.
+BOOST_AUTO_TEST_CASE(answers_only_loopback_host_names) {
+  identities ids;
+  running_server srv(ids, [](server::config& c) {
+    auto open = std::make_shared<server::credentials>(*c.creds);
+    open->open_reads = true;
+    c.creds = std::move(open);
+  });
+  const auto port = std::to_string(srv.port());
+  for (const std::string host : std::vector<std::string>{"127.0.0.1:" + port, "localhost:" + port, "LOCALHOST", "[::1]:" + port})
+    BOOST_TEST(http_request(srv.port(), "GET", "/v1/log/events", {}, {}, {{"Host", host}}).status == 200u, host);
+  for (const std::string host : std::vector<std::string>{"evil.example", "evil.example:" + port, "127.0.0.1.evil.example", ""}) {
+    auto r = http_request(srv.port(), "GET", "/v1/log/events", {}, {}, {{"Host", host}});
+    BOOST_TEST(r.status == 403u, host);
+    BOOST_TEST(r.body.find("DNS rebinding") != std::string::npos, host);
+  }
+  auto sse = http_request(srv.port(), "GET", "/v1/subscribe", {}, {}, {{"Host", "evil.example"}});
+  BOOST_TEST(sse.status == 403u);
+}
+
+// A configured server names itself as it likes (it has tokens, not open reads).
+BOOST_AUTO_TEST_CASE(does_not_restrict_a_configured_server) {
+  identities ids;
+  running_server srv(ids);
+  BOOST_TEST(http_request(srv.port(), "GET", "/v1/log/events", {}, {},
+                          {{"Host", "ledger.hospital.example"}, {"Authorization", "Bearer " + ids.reader_token}})
+                 .status == 200u);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
