@@ -195,7 +195,9 @@ void parse_limits(const json::value& v, limits& l) {
 
 void parse_tls(const json::value& v, tls_config& t) {
   const auto& o = as_object(v, "tls");
-  check_keys(o, "tls", {"cert_file", "key_file", "client_ca_file", "require_client_cert"});
+  check_keys(o, "tls", {"cert_file", "key_file", "client_ca_file", "require_client_cert", "ciphers", "ciphersuites"});
+  if (const auto* x = o.if_contains("ciphers")) t.ciphers = as_string(*x, "tls.ciphers");
+  if (const auto* x = o.if_contains("ciphersuites")) t.ciphersuites = as_string(*x, "tls.ciphersuites");
   if (const auto* x = o.if_contains("cert_file")) t.cert_file = as_string(*x, "tls.cert_file");
   if (const auto* x = o.if_contains("key_file")) t.key_file = as_string(*x, "tls.key_file");
   if (const auto* x = o.if_contains("client_ca_file")) t.client_ca_file = as_string(*x, "tls.client_ca_file");

@@ -111,6 +111,11 @@ struct tls_config {
   std::string key_file;        // PEM private key
   std::string client_ca_file;  // PEM CA bundle; non-empty: verify client certificates
   bool require_client_cert = false;
+  // TLS 1.2 cipher list (OpenSSL syntax): by default forward-secret key
+  // exchange with authenticated encryption only (no CBC, no static RSA).
+  std::string ciphers = "ECDHE+AESGCM:ECDHE+CHACHA20";
+  // TLS 1.3 cipher suites (OpenSSL syntax; all three are AEAD).
+  std::string ciphersuites = "TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256:TLS_AES_128_GCM_SHA256";
   bool enabled() const { return !cert_file.empty(); }
 };
 

@@ -116,6 +116,7 @@ http_client::http_client(std::uint16_t port, std::optional<tls_client_options> t
       SSL_CTX_set_min_proto_version(native, tls_opts->min_version);
     }
     if (tls_opts->max_version != 0) SSL_CTX_set_max_proto_version(native, tls_opts->max_version);
+    if (!tls_opts->ciphers.empty()) SSL_CTX_set_cipher_list(native, tls_opts->ciphers.c_str());
     p.tls.emplace(p.ioc, *p.ctx);
     beast::get_lowest_layer(*p.tls).async_connect(ep, [&](beast::error_code ec) {
       if (ec) {

@@ -35,6 +35,7 @@ struct tls_client_options {
   // security level so that it really sends them.
   int min_version = 0;
   int max_version = 0;
+  std::string ciphers;  // TLS 1.2 cipher list to offer ("": the library's default)
 };
 
 using header_list = std::vector<std::pair<std::string, std::string>>;

@@ -1,6 +1,7 @@
 // TLS and mutual TLS with certificates generated at test time (openssl req).
 
 #include "server/fixture.hpp"
+#include "server/tls_context.hpp"
 
 #include <boost/test/unit_test.hpp>
 
@@ -142,6 +143,47 @@ BOOST_AUTO_TEST_CASE(speaks_tls_1_2_and_1_3_and_refuses_older_versions_with_a_pr
     // the version ("no protocols available").
     BOOST_TEST(refusal.find("protocol version") != std::string::npos,
                "version " << std::hex << v << ": " << refusal);
+  }
+}
+
+BOOST_AUTO_TEST_CASE(offers_only_forward_secret_aead_ciphers_on_tls_1_2_by_default_and_as_configured) {
+  test_pki pki;
+  identities ids;
+  auto refused = [&](std::uint16_t port, const std::string& ciphers) {
+    auto o = pki.client(false);
+    o.min_version = o.max_version = TLS1_2_VERSION;
+    o.ciphers = ciphers;
+    try {
+      http_client c(port, o, std::chrono::seconds(5));
+      return c.get("/healthz").status != 200u;
+    } catch (const std::exception&) {
+      return true;
+    }
+  };
+  {
+    running_server srv(ids, [&](server::config& c) { pki.serve(c); });
+    BOOST_TEST(!refused(srv.port(), "ECDHE-ECDSA-AES128-GCM-SHA256"));
+    BOOST_TEST(!refused(srv.port(), "ECDHE-ECDSA-CHACHA20-POLY1305"));
+    BOOST_TEST(refused(srv.port(), "ECDHE-ECDSA-AES128-SHA"));     // CBC
+    BOOST_TEST(refused(srv.port(), "ECDHE-ECDSA-AES256-SHA384"));  // CBC
+  }
+  {
+    running_server srv(ids, [&](server::config& c) {
+      pki.serve(c);
+      c.tls.ciphers = "ECDHE-ECDSA-AES256-GCM-SHA384";
+    });
+    BOOST_TEST(!refused(srv.port(), "ECDHE-ECDSA-AES256-GCM-SHA384"));
+    BOOST_TEST(refused(srv.port(), "ECDHE-ECDSA-AES128-GCM-SHA256"));
+  }
+  // An unknown cipher list is a configuration error naming the key.
+  server::config c;
+  pki.serve(c);
+  c.tls.ciphers = "NO-SUCH-CIPHER";
+  try {
+    (void)server::make_tls_context(c.tls);
+    BOOST_FAIL("an unknown cipher list was accepted");
+  } catch (const server::config_error& e) {
+    BOOST_TEST(std::string(e.what()).find("tls.ciphers") != std::string::npos, e.what());
   }
 }
 
