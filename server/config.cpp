@@ -142,7 +142,8 @@ token parse_token(const json::value& v, const std::string& path) {
     std::copy(raw->begin(), raw->end(), t.token_sha256.begin());
   } else {
     auto text = as_string(*plain, join(path, "token"));
-    if (text.size() < 16) fail(join(path, "token"), "must be at least 16 characters");
+    if (text.size() < 32)
+      fail(join(path, "token"), "must be at least 32 characters (e.g. openssl rand -hex 32); better, give token_sha256");
     t.token_sha256 = crypto::sha256(std::string_view(text));
   }
   const auto* r = o.if_contains("role");
@@ -332,8 +333,23 @@ bool is_loopback_host(std::string_view host) {
   return std::all_of(host.begin(), host.end(), [](char c) { return c == '.' || (c >= '0' && c <= '9'); });
 }
 
+// The example configuration's values that must be replaced say REPLACE-ME:
+// a configuration still holding one is refused, naming where, so that no
+// copied example runs with a secret or key everyone has read.
+void refuse_placeholders(const json::value& v, const std::string& path) {
+  if (v.is_string() && std::string_view(v.get_string()).find("REPLACE-ME") != std::string_view::npos)
+    fail(path, "a placeholder of the example configuration; replace it (docs/configuration.md)");
+  if (v.is_object())
+    for (const auto& kv : v.get_object()) refuse_placeholders(kv.value(), join(path, std::string(kv.key())));
+  if (v.is_array()) {
+    std::size_t i = 0;
+    for (const auto& e : v.get_array()) refuse_placeholders(e, index_path(path, i++));
+  }
+}
+
 void apply_config_json(std::string_view text, config& cfg) {
   auto root = parse_root(text);
+  refuse_placeholders(root, "");
   check_keys(root, "",
              {"listen", "data_dir", "origin", "log_key_file", "allow_plain_http_on_non_loopback",
               "tls", "threads", "submitters", "tokens", "limits"});

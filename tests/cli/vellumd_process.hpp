@@ -15,9 +15,9 @@
 
 namespace vellum::test {
 
-inline constexpr const char* reader_token = "reader-token-0123456789abcdef";
-inline constexpr const char* auditor_token = "auditor-token-0123456789abcdef";
-inline constexpr const char* admin_token = "admin-token-0123456789abcdef";
+inline constexpr const char* reader_token = "reader-token-0123456789-0123456789abcdef";
+inline constexpr const char* auditor_token = "auditor-token-0123456789-0123456789abcdef";
+inline constexpr const char* admin_token = "admin-token-0123456789-0123456789abcdef";
 
 struct vellumd_process {
   temp_dir dir;

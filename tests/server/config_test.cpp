@@ -1,6 +1,7 @@
 // Configuration: command line, JSON file, defaults, demo mode; every bad
 // configuration names its key.
 
+#include "crypto/sha256.hpp"
 #include "server/fixture.hpp"
 
 #include <boost/test/unit_test.hpp>
@@ -70,14 +71,37 @@ BOOST_AUTO_TEST_CASE(flags_override_the_file) {
   BOOST_TEST(cfg.threads >= 1u);
 }
 
-BOOST_AUTO_TEST_CASE(parses_every_key_of_the_example_configuration) {
+// The example holds no working secret: it is refused until every
+// REPLACE-ME is replaced, and then every key of it parses.
+BOOST_AUTO_TEST_CASE(refuses_the_example_configuration_until_its_placeholders_are_replaced) {
   auto text = read_text(std::string(VELLUM_SOURCE_DIR) + "/config/vellumd.example.json");
   BOOST_REQUIRE(!text.empty());
+  BOOST_TEST(starts_with(problem_of(text), "submitters[0].public_key: a placeholder"), problem_of(text));
+  auto doc = boost::json::parse(text).as_object();
+  auto ed = crypto::private_key::generate(crypto::key_type::ed25519);
+  auto p256 = crypto::private_key::generate(crypto::key_type::p256);
+  BOOST_REQUIRE(ed && p256);
+  auto& subs = doc["submitters"].as_array();
+  subs[0].as_object()["public_key"] = ed->public_key().to_pem();
+  subs[1].as_object()["public_key"] = p256->public_key().to_jwk();
+  for (auto& t : doc["tokens"].as_array())
+    t.as_object()["token_sha256"] = crypto::hex_encode(crypto::sha256(crypto::hex_encode(crypto::random_bytes(32))));
   config cfg;
-  server::apply_config_json(text, cfg);
-  BOOST_TEST(cfg.creds->submitters.size() >= 2u);
-  BOOST_TEST(cfg.creds->tokens.size() >= 1u);
+  server::apply_config_json(boost::json::serialize(doc), cfg);
+  BOOST_TEST(cfg.creds->submitters.size() == 2u);
+  BOOST_TEST(cfg.creds->tokens.size() == 3u);
   BOOST_TEST(cfg.tls.enabled());
+  // A placeholder anywhere is named by its path.
+  BOOST_TEST(starts_with(problem_of(R"({"tokens":[{"token_sha256":"REPLACE-ME","role":"reader"}]})"),
+                         "tokens[0].token_sha256: a placeholder"));
+}
+
+BOOST_AUTO_TEST_CASE(refuses_plain_tokens_shorter_than_32_characters) {
+  const auto short_token = problem_of(R"({"tokens":[{"token":"0123456789abcdef0123456789abcde","role":"reader"}]})");
+  BOOST_TEST(starts_with(short_token, "tokens[0].token: must be at least 32 characters"), short_token);
+  config cfg;
+  server::apply_config_json(R"({"tokens":[{"token":"0123456789abcdef0123456789abcdef","role":"reader"}]})", cfg);
+  BOOST_TEST(cfg.creds->tokens.size() == 1u);
 }
 
 BOOST_AUTO_TEST_CASE(names_the_key_path_of_every_problem) {
@@ -95,7 +119,7 @@ BOOST_AUTO_TEST_CASE(names_the_key_path_of_every_problem) {
   BOOST_TEST(starts_with(problem_of(R"({"submitters":[{"kid":"a","public_key":"junk","streams":[""]}]})"),
                          "submitters[0].public_key:"));
   BOOST_TEST(starts_with(problem_of(R"({"tokens":[{"token":"short","role":"reader"}]})"), "tokens[0].token:"));
-  BOOST_TEST(starts_with(problem_of(R"({"tokens":[{"token":"long-enough-token-1","role":"king"}]})"),
+  BOOST_TEST(starts_with(problem_of(R"({"tokens":[{"token":"long-enough-token-1-0123456789abcdef","role":"king"}]})"),
                          "tokens[0].role:"));
   BOOST_TEST(starts_with(problem_of(R"({"tokens":[{"token_sha256":"abc","role":"reader"}]})"),
                          "tokens[0].token_sha256:"));
@@ -144,9 +168,9 @@ BOOST_AUTO_TEST_CASE(refuses_plain_http_on_non_loopback_unless_allowed) {
 
 BOOST_AUTO_TEST_CASE(token_roles_match_only_their_token) {
   auto creds = server::credentials_from_json(
-      R"({"tokens":[{"token":"reader-token-000000","role":"reader"},{"token":"admin-token-0000000","role":"admin"}]})");
-  BOOST_TEST((creds->role_of_token("reader-token-000000") == server::role::reader));
-  BOOST_TEST((creds->role_of_token("admin-token-0000000") == server::role::admin));
+      R"({"tokens":[{"token":"reader-token-000000-0123456789abcdef","role":"reader"},{"token":"admin-token-0000000-0123456789abcdef","role":"admin"}]})");
+  BOOST_TEST((creds->role_of_token("reader-token-000000-0123456789abcdef") == server::role::reader));
+  BOOST_TEST((creds->role_of_token("admin-token-0000000-0123456789abcdef") == server::role::admin));
   BOOST_TEST(!creds->role_of_token("reader-token-000001"));
 }
 

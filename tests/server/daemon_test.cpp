@@ -209,21 +209,21 @@ BOOST_AUTO_TEST_CASE(starts_in_demo_mode_and_drains_appends_in_flight_on_sigterm
 BOOST_AUTO_TEST_CASE(reloads_tokens_on_sighup) {
   temp_dir dir;
   auto cfg = dir.str() + "/vellumd.json";
-  std::ofstream(cfg) << R"({"tokens":[{"token":"first-token-0123456789","role":"reader"}]})";
+  std::ofstream(cfg) << R"({"tokens":[{"token":"first-token-0123456789-0123456789","role":"reader"}]})";
   daemon_process d({"--config", cfg, "--listen", "127.0.0.1:0", "--data", dir.str() + "/data"}, dir.str() + "/err");
   BOOST_REQUIRE(d.line().rfind("verifier key: ", 0) == 0u);
   auto port = port_of(d.line());
-  BOOST_TEST(http_request(port, "GET", "/v1/log/events", {}, {}, bearer("first-token-0123456789")).status == 200u);
-  BOOST_TEST(http_request(port, "GET", "/v1/log/events", {}, {}, bearer("second-token-0123456789")).status == 401u);
-  std::ofstream(cfg) << R"({"tokens":[{"token":"second-token-0123456789","role":"reader"}]})";
+  BOOST_TEST(http_request(port, "GET", "/v1/log/events", {}, {}, bearer("first-token-0123456789-0123456789")).status == 200u);
+  BOOST_TEST(http_request(port, "GET", "/v1/log/events", {}, {}, bearer("second-token-0123456789-0123456789")).status == 401u);
+  std::ofstream(cfg) << R"({"tokens":[{"token":"second-token-0123456789-0123456789","role":"reader"}]})";
   d.signal(SIGHUP);
   unsigned status = 0;
   for (int i = 0; i < 200 && status != 200u; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    status = http_request(port, "GET", "/v1/log/events", {}, {}, bearer("second-token-0123456789")).status;
+    status = http_request(port, "GET", "/v1/log/events", {}, {}, bearer("second-token-0123456789-0123456789")).status;
   }
   BOOST_TEST(status == 200u);
-  BOOST_TEST(http_request(port, "GET", "/v1/log/events", {}, {}, bearer("first-token-0123456789")).status == 401u);
+  BOOST_TEST(http_request(port, "GET", "/v1/log/events", {}, {}, bearer("first-token-0123456789-0123456789")).status == 401u);
   d.signal(SIGINT);
   BOOST_TEST(d.wait(std::chrono::seconds(15)) == 0);
 }

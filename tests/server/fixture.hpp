@@ -66,9 +66,9 @@ struct identities {
   crypto::private_key revoked = new_key();                         // kid "revoked"
   crypto::private_key future = new_key();                          // kid "future" (not_before 2099)
   crypto::private_key expired = new_key();                         // kid "expired" (not_after 2001)
-  std::string reader_token = "reader-token-0123456789";
-  std::string auditor_token = "auditor-token-0123456789";
-  std::string admin_token = "admin-token-0123456789";
+  std::string reader_token = "reader-token-0123456789-0123456789";
+  std::string auditor_token = "auditor-token-0123456789-0123456789";
+  std::string admin_token = "admin-token-0123456789-0123456789";
 
   // The JSON configuration text (listen/data_dir are set by the fixture).
   std::string config_json(const std::string& extra_members = {}) const {

@@ -336,7 +336,7 @@ BOOST_AUTO_TEST_CASE(requires_a_token_for_reads_and_the_admin_role_for_metrics) 
   BOOST_TEST(anon.status == 401u);
   BOOST_TEST(error_code_of(anon) == "unauthorized");
   BOOST_TEST(!anon.header("www-authenticate").empty());
-  BOOST_TEST(read("/v1/events/0", "wrong-token-0123456789").status == 401u);
+  BOOST_TEST(read("/v1/events/0", "wrong-token-0123456789-0123456789").status == 401u);
   BOOST_TEST(read("/v1/events/0", ids.reader_token).status == 200u);
   BOOST_TEST(read("/v1/events/0", ids.auditor_token).status == 200u);
   BOOST_TEST(read("/v1/events/0", ids.admin_token).status == 200u);
@@ -359,20 +359,20 @@ BOOST_AUTO_TEST_CASE(requires_a_token_for_reads_and_the_admin_role_for_metrics) 
 BOOST_AUTO_TEST_CASE(reloads_submitters_and_tokens_from_the_configuration_file) {
   auto fresh = new_key();
   BOOST_TEST(post(sign(payload("x-1"), fresh, "fresh")).status == 401u);
-  BOOST_TEST(read("/v1/submitters", "fresh-token-0123456789").status == 401u);
+  BOOST_TEST(read("/v1/submitters", "fresh-token-0123456789-0123456789").status == 401u);
   boost::json::object sub{{"kid", "fresh"}, {"public_key", fresh.public_key().to_pem()}, {"streams", {"x-"}}};
   auto text = ids.config_json();
   auto o = json::parse(text).as_object();
   o["submitters"].as_array().push_back(sub);
-  o["tokens"].as_array().push_back({{"token", "fresh-token-0123456789"}, {"role", "reader"}});
+  o["tokens"].as_array().push_back({{"token", "fresh-token-0123456789-0123456789"}, {"role", "reader"}});
   std::ofstream(srv.config_path()) << json::serialize(o);
   BOOST_TEST(srv.server().reload_credentials() == "");
   BOOST_TEST(post(sign(payload("x-1"), fresh, "fresh")).status == 201u);
-  BOOST_TEST(read("/v1/submitters", "fresh-token-0123456789").status == 200u);
+  BOOST_TEST(read("/v1/submitters", "fresh-token-0123456789-0123456789").status == 200u);
   // A broken file keeps the old credentials and says why.
   std::ofstream(srv.config_path()) << R"({"tokens":[{"role":"reader"}]})";
   BOOST_TEST(srv.server().reload_credentials().find("tokens[0]") != std::string::npos);
-  BOOST_TEST(read("/v1/submitters", "fresh-token-0123456789").status == 200u);
+  BOOST_TEST(read("/v1/submitters", "fresh-token-0123456789-0123456789").status == 200u);
 }
 
 BOOST_AUTO_TEST_CASE(streams_events_as_sse_catch_up_then_live_with_filters) {
