@@ -48,7 +48,8 @@ void log_message(std::string_view level, std::string_view msg) {
 
 void log_stream_opened(const access_entry& e) {
   log_line({{"time", crypto::format_time_us(ledger::system_clock_us())}, {"remote", e.remote}, {"method", e.method},
-            {"path", e.path}, {"route", e.route}, {"status", e.status}});
+            {"path", e.path}, {"route", e.route}, {"identity", e.identity.empty() ? "-" : e.identity},
+            {"status", e.status}});
 }
 
 std::string access_line(const access_entry& e) {
@@ -64,6 +65,8 @@ std::string access_line(const access_entry& e) {
   append_quoted(line, e.path);
   line += ",\"route\":";
   append_quoted(line, e.route);
+  line += ",\"identity\":";
+  append_quoted(line, e.identity.empty() ? std::string_view("-") : e.identity);
   line += ",\"status\":" + std::to_string(e.status) + ",\"duration_us\":" + std::to_string(e.duration.count()) +
           ",\"bytes\":" + std::to_string(e.bytes) + "}\n";
   return line;

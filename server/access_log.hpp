@@ -25,6 +25,7 @@ struct access_entry {
   std::string_view method;  // as received ("?" if the request did not parse)
   std::string_view path;    // the target without its query (the query may hold names)
   std::string_view route;   // route template, e.g. "GET /v1/events/{seq}"
+  std::string_view identity;  // who asked (response::identity; "-" if unknown)
   unsigned status = 0;
   std::chrono::microseconds duration{0};  // from the request's header to its answer
   std::size_t bytes = 0;                  // body bytes sent

@@ -60,6 +60,17 @@ std::optional<response> api::refuse_foreign_host(const request& req) const {
                                          "configure vellumd (--config) to serve other names");
 }
 
+std::string api::identity_of(const request& req) const {
+  auto c = creds_.get();
+  std::string_view auth = req.authorization;
+  if (auth.size() > 7 && lower(auth.substr(0, 7)) == "bearer ") {
+    if (const auto* t = c->token_of(auth.substr(7))) return c->identity_of(*t);
+    return "token:invalid";
+  }
+  if (req.client_cert_verified) return "cert:" + (req.client_subject.empty() ? std::string("?") : req.client_subject);
+  return c->open_reads ? "open" : "-";
+}
+
 std::optional<response> api::authorize(const request& req, role needed) const {
   auto c = creds_.get();
   if (c->open_reads) return std::nullopt;
@@ -160,8 +171,9 @@ void api::handle(request req, std::function<void(response)> done) {
   std::string_view query = qpos == std::string_view::npos ? std::string_view{} : target.substr(qpos + 1);
   bool async = false;
   // Wraps `done` so every answer is counted exactly once.
-  std::function<void(response)> counted = [this, d = std::move(done)](response r) {
+  std::function<void(response)> counted = [this, d = std::move(done), who = identity_of(req)](response r) {
     metrics_.count_request(r.route, r.status);
+    if (r.identity.empty()) r.identity = who;
     d(std::move(r));
   };
   auto r = dispatch(req, path, query, counted, async);

@@ -38,6 +38,7 @@ struct request {
   std::string host;            // Host header
   std::string body;
   bool client_cert_verified = false;  // TLS client certificate verified against client_ca_file
+  std::string client_subject;         // that certificate's subject (one line), if verified
   std::chrono::steady_clock::time_point received = std::chrono::steady_clock::now();
   // Optional: runs a function on the transport's I/O executor. When set,
   // append completions build their response (receipt JSON) there instead
@@ -60,6 +61,10 @@ struct response {
   std::string body;
   std::vector<std::pair<std::string, std::string>> headers;  // extra headers
   std::string route;  // route template for metrics and logs, e.g. "GET /v1/events/{seq}"
+  // Who asked, for the access log: "token:<name>", "cert:<subject>",
+  // "kid:<kid>" (appends: the signing keys), "open" (demo mode, public
+  // endpoints) or "-" (no credentials given).
+  std::string identity;
   // Set: the body is `stream`'s output (`body` is unused), sent after the
   // status, content type and headers above, delimited by closing the connection.
   body_producer stream;
@@ -127,6 +132,8 @@ class api {
   // limits.sse_max_buffered_events behind gets a last `overflow` event; a read
   // error gives a last `error` event. Both carry resume_from. Advances s.cursor.
   sse_step sse_next(subscription& s) const;
+  // How the access log names who sent `req` (see response::identity).
+  std::string identity_of(const request& req) const;
   // One SSE message for an event ("id: <seq>\nevent: event\ndata: <json>\n\n").
   static std::string sse_event(const ledger::stored_event& e);
   // The SSE comment that keeps proxies from timing an idle stream out.

@@ -6,6 +6,7 @@
 
 #include "server/validation.hpp"
 
+#include <algorithm>
 #include <mutex>
 
 namespace vellum::server {
@@ -61,9 +62,11 @@ response api::post_events(const call& c) {
   auto v = validate_statement(body, *creds, clock_());
   if (!v) return error_response(v.error());
   auto received = req.received;
-  auto finish = [this, done = c.done, received, label = std::string(c.label)](const ledger::append_outcome& o) {
+  auto finish = [this, done = c.done, received, label = std::string(c.label),
+                 who = "kid:" + v->kid](const ledger::append_outcome& o) {
     auto r = outcome_response(o);
     r.route = label;
+    r.identity = who;
     metrics_.observe_append_latency(
         std::chrono::duration<double>(std::chrono::steady_clock::now() - received).count());
     done(std::move(r));
@@ -124,6 +127,7 @@ response api::append_batch(const call& c) {
     json::array results;
     std::size_t remaining = 0;
     std::function<void(response)> done;
+    std::string identity;  // "kid:a,b": the keys that signed the batch's valid statements
   };
   auto state = std::make_shared<batch_state>();
   state->done = c.done;
@@ -139,6 +143,7 @@ response api::append_batch(const call& c) {
     lock.unlock();
     auto r = json_response(200, out);
     r.route = label;
+    r.identity = state->identity;
     metrics_.observe_append_latency(
         std::chrono::duration<double>(std::chrono::steady_clock::now() - received).count());
     state->done(std::move(r));
@@ -158,6 +163,10 @@ response api::append_batch(const call& c) {
   std::vector<validation_result> checked;
   checked.reserve(lines.size());
   for (auto line : lines) checked.push_back(validate_statement(line, *creds, now));
+  std::vector<std::string> kids;
+  for (const auto& v : checked)
+    if (v && std::find(kids.begin(), kids.end(), v->kid) == kids.end()) kids.push_back(v->kid);
+  for (const auto& k : kids) state->identity += (state->identity.empty() ? "kid:" : ",") + k;
   c.async = true;
   for (std::size_t i = 0; i < checked.size(); ++i) {
     if (!checked[i]) {

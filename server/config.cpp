@@ -257,15 +257,24 @@ const submitter* credentials::find_submitter(std::string_view kid) const {
   return nullptr;
 }
 
-std::optional<role> credentials::role_of_token(std::string_view bearer) const {
+const token* credentials::token_of(std::string_view bearer) const {
   auto h = crypto::sha256(bearer);
-  std::optional<role> found;
+  const token* found = nullptr;
   for (const auto& t : tokens) {
     // Compare against every token so timing does not reveal which one matched.
-    if (crypto::equal_constant_time(h, t.token_sha256) && (!found || t.granted > *found))
-      found = t.granted;
+    if (crypto::equal_constant_time(h, t.token_sha256) && (!found || t.granted > found->granted)) found = &t;
   }
   return found;
+}
+
+std::optional<role> credentials::role_of_token(std::string_view bearer) const {
+  const token* t = token_of(bearer);
+  return t ? std::optional(t->granted) : std::nullopt;
+}
+
+std::string credentials::identity_of(const token& t) const {
+  if (!t.name.empty()) return "token:" + t.name;
+  return "token:" + std::string(to_string(t.granted)) + "#" + std::to_string(&t - tokens.data() + 1);
 }
 
 cli_options parse_command_line(int argc, const char* const* argv) {

@@ -83,9 +83,14 @@ struct credentials {
   bool open_reads = false;  // demo mode: reads need no token
 
   const submitter* find_submitter(std::string_view kid) const;
-  // The role of a bearer token (constant-time comparison against every
-  // configured hash), or nullopt if no token matches.
+  // The configured token a bearer token is (constant-time comparison against
+  // every configured hash; the strongest role if several match), or null.
+  const token* token_of(std::string_view bearer) const;
+  // Its role, or nullopt if no token matches.
   std::optional<role> role_of_token(std::string_view bearer) const;
+  // How the access log names the holder of a matching token: "token:<name>",
+  // or "token:<role>#<n>" (1-based place in the configuration) when unnamed.
+  std::string identity_of(const token& t) const;
 };
 
 // Thread-safe holder of the current credentials (readers take a snapshot).

@@ -92,6 +92,10 @@ void http_session<Stream>::after_handshake() {
     X509* peer = SSL_get0_peer_certificate(s);
     cert_verified_ =
         peer != nullptr && SSL_get_verify_result(s) == X509_V_OK && !srv_.cfg.tls.client_ca_file.empty();
+    if (cert_verified_) {
+      char line[512];
+      if (X509_NAME_oneline(X509_get_subject_name(peer), line, sizeof line)) cert_subject_ = line;
+    }
   }
 }
 
@@ -177,6 +181,7 @@ void http_session<Stream>::dispatch_request() {
   req.host = std::string(msg[http::field::host]);
   req.body = std::move(msg.body());
   req.client_cert_verified = cert_verified_;
+  req.client_subject = cert_subject_;
   req.received = received_;
   // Append completions continue on this session's strand: one hop from the
   // sequencer's committing thread, and the answer is then written without another.
@@ -194,7 +199,7 @@ void http_session<Stream>::dispatch_request() {
     }
     srv_.stats.count_request("GET /v1/subscribe", 200);
     srv_.in_flight.fetch_sub(1);  // a subscription is not an in-flight request
-    return start_sse(std::get<subscription>(std::move(opened)));
+    return start_sse(std::get<subscription>(std::move(opened)), srv_.handler->identity_of(req));
   }
   srv_.handler->handle(std::move(req), [self = this->shared_from_this()](response r) {
     // Runs on this session's strand (reads: inline; appends: via run_on_io),
@@ -221,6 +226,7 @@ void http_session<Stream>::write(response r) {
                                      .method = method_,
                                      .path = target_,
                                      .route = r.route,
+                                     .identity = r.identity,
                                      .status = r.status,
                                      .duration = us,
                                      .bytes = res->body().size()}));

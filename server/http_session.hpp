@@ -83,7 +83,7 @@ class http_session final : public session_handle, public std::enable_shared_from
   void drain();
 
   // --- Server-Sent Events (sse_session.hpp) ---
-  void start_sse(subscription sub);
+  void start_sse(subscription sub, std::string identity);
   void arm_heartbeat();
   void sse_send(std::string text, bool last);
   void sse_pump();
@@ -141,6 +141,7 @@ class http_session final : public session_handle, public std::enable_shared_from
   phase phase_ = phase::starting;
   // Facts of the connection and of the request being answered, not phases.
   bool cert_verified_ = false;     // TLS client certificate verified against client_ca_file
+  std::string cert_subject_;       // its subject, for the access log
   bool keep_alive_ = true;         // the answer keeps the connection open
   bool head_ = false;              // HEAD: the answer has headers only
   unsigned version_ = 11;          // HTTP version of the request

@@ -19,10 +19,15 @@
 namespace vellum::server {
 
 template <class Stream>
-void http_session<Stream>::start_sse(subscription sub) {
+void http_session<Stream>::start_sse(subscription sub, std::string identity) {
   sub_ = std::move(sub);
   const auto head = api::sse_head(sub_);
-  log_stream_opened({.remote = remote_, .method = method_, .path = target_, .route = head.route, .status = head.status});
+  log_stream_opened({.remote = remote_,
+                     .method = method_,
+                     .path = target_,
+                     .route = head.route,
+                     .identity = identity,
+                     .status = head.status});
   srv_.subscribers.add(std::static_pointer_cast<session_handle>(this->shared_from_this()));
   sse_send(open_ended_head(head) + head.body, false);
   arm_heartbeat();

@@ -49,7 +49,8 @@ void http_session<Stream>::start_stream(response r) {
   phase_ = phase::stream_waiting;
   keep_alive_ = false;
   pipe_ = std::make_shared<stream_pipe>();
-  log_stream_opened({.remote = remote_, .method = method_, .path = target_, .route = r.route, .status = r.status});
+  log_stream_opened(
+      {.remote = remote_, .method = method_, .path = target_, .route = r.route, .identity = r.identity, .status = r.status});
   auto produce = std::move(r.stream);
   std::thread([self = this->shared_from_this(), pipe = pipe_, head = open_ended_head(r), route = r.route,
                produce = std::move(produce)]() mutable {
