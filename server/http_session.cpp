@@ -165,6 +165,27 @@ void http_session<Stream>::on_read_error(beast::error_code ec) {
   write(std::move(r));
 }
 
+// What a request's head must not be (RFC 9112): HTTP/1.1 without Host (§3.2),
+// Host, Authorization or Content-Length twice (two proxies could each take a
+// different one), a Transfer-Encoding other than exactly "chunked" (stacked
+// or unknown codings, or a value an obsolete line folding ran into), or one
+// next to a Content-Length. Beast already refuses malformed lengths. Empty:
+// acceptable.
+template <class Fields>
+std::string refused_head(const http::request_header<Fields>& h) {
+  if (h.version() >= 11 && h.find(http::field::host) == h.end()) return "HTTP/1.1 requires a Host header";
+  if (const auto te = h.find(http::field::transfer_encoding); te != h.end()) {
+    if (h.count(http::field::transfer_encoding) > 1 || !beast::iequals(te->value(), "chunked"))
+      return "only Transfer-Encoding: chunked is accepted";
+    if (h.find(http::field::content_length) != h.end())
+      return "Transfer-Encoding and Content-Length together are ambiguous";
+  }
+  for (auto f : {http::field::host, http::field::authorization, http::field::content_length}) {
+    if (h.count(f) > 1) return "the " + std::string(http::to_string(f)) + " header may appear only once";
+  }
+  return {};
+}
+
 template <class Stream>
 void http_session<Stream>::dispatch_request() {
   auto msg = parser_->release();
@@ -172,6 +193,16 @@ void http_session<Stream>::dispatch_request() {
   keep_alive_ = msg.keep_alive();
   version_ = msg.version();
   head_ = msg.method() == http::verb::head;
+  if (auto why = refused_head(msg.base()); !why.empty()) {
+    keep_alive_ = false;  // what else this client sent is not to be trusted either
+    method_ = std::string(msg.method_string());
+    target_ = std::string(msg.target()).substr(0, msg.target().find('?'));
+    auto r = error_response(errc::bad_request, why);
+    r.route = std::string(unknown_route_label);
+    srv_.stats.count_request(r.route, r.status);
+    srv_.in_flight.fetch_add(1);
+    return write(std::move(r));
+  }
   request req;
   req.method = std::string(msg.method_string());
   req.target = std::string(msg.target());

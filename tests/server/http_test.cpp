@@ -425,6 +425,32 @@ BOOST_AUTO_TEST_CASE(answers_malformed_http_with_400) {
   BOOST_TEST(r.status == 400u);
 }
 
+// Heads two parsers could read two ways (request smuggling) are refused, and
+// the connection closed.
+BOOST_AUTO_TEST_CASE(refuses_ambiguous_request_heads) {
+  const std::pair<const char*, const char*> cases[] = {
+      {"GET /healthz HTTP/1.1\r\n\r\n", "Host"},
+      {"GET /healthz HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n", "Host header may appear only once"},
+      {"GET /healthz HTTP/1.1\r\nHost: a\r\nAuthorization: Bearer x\r\nAuthorization: Bearer y\r\n\r\n",
+       "Authorization header may appear only once"},
+      {"POST /v1/events HTTP/1.1\r\nHost: a\r\nContent-Length: 2\r\nContent-Length: 2\r\n\r\nab", ""},
+      {"POST /v1/events HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n", "Transfer-Encoding"},
+      {"POST /v1/events HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+       "Transfer-Encoding"},
+      {"POST /v1/events HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n Content-Length: 5\r\n\r\n0\r\n\r\n",
+       "Transfer-Encoding"},  // an obsolete line folding
+  };
+  for (const auto& [head, named] : cases) {
+    http_client c(srv.port());
+    auto r = c.raw(head);
+    BOOST_TEST(r.status == 400u, head);
+    BOOST_TEST(r.body.find(named) != std::string::npos, head << ": " << r.body);
+  }
+  // HTTP/1.0 may omit Host.
+  http_client old(srv.port());
+  BOOST_TEST(old.raw("GET /healthz HTTP/1.0\r\n\r\n").status == 200u);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
 
 BOOST_AUTO_TEST_SUITE(http_errors)
