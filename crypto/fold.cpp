@@ -4,6 +4,7 @@
 
 #include "crypto/encoding.hpp"
 #include "crypto/jcs.hpp"
+#include "crypto/jws.hpp"
 #include "crypto/leaf_entry.hpp"
 #include "crypto/sha256.hpp"
 
@@ -83,6 +84,16 @@ std::string pointer_token(std::string_view name) {
     else out += c;
   }
   return out;
+}
+
+std::optional<fold_event> fold_event_of(std::uint64_t seq, std::uint64_t revision, std::uint64_t recorded_at_us,
+                                        std::string event_id, std::string kid, std::string_view jws, bool erased) {
+  fold_event f{seq, revision, recorded_at_us, std::move(event_id), std::move(kid), {}, erased};
+  if (erased) return f;
+  auto payload = jws_payload_object(jws);
+  if (!payload) return std::nullopt;
+  f.payload = std::move(*payload);
+  return f;
 }
 
 void merge_patch(json::value& target, const json::value& patch) {

@@ -36,6 +36,12 @@ struct fold_event {
   bool erased = false;          // record and payload gone: nothing to apply
 };
 
+// The event as the fold reads it, its payload taken from its JWS; nullopt if
+// the JWS or its payload cannot be read (never for a verified, stored event).
+// An erased event (no JWS) is marked erased.
+std::optional<fold_event> fold_event_of(std::uint64_t seq, std::uint64_t revision, std::uint64_t recorded_at_us,
+                                        std::string event_id, std::string kid, std::string_view jws, bool erased);
+
 struct folded_state {
   boost::json::value state = boost::json::object{};
   std::string state_sha256;            // hex SHA-256 of jcs_serialize(state)

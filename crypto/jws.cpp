@@ -149,4 +149,13 @@ result<std::string> jws_sign(byte_view payload, const private_key& key,
   return out;
 }
 
+result<boost::json::object> jws_payload_object(std::string_view compact) {
+  auto token = jws_parse(compact);
+  if (!token) return token.error();
+  auto payload = parse_ijson(as_chars(token->payload));
+  if (!payload) return payload.error();
+  if (!payload->is_object()) return status(errc::malformed_json, "the JWS payload is not a JSON object");
+  return std::move(payload->get_object());
+}
+
 }  // namespace vellum::crypto

@@ -38,6 +38,11 @@ struct jws {
 // Does not check the signature. Errors: malformed_jws, malformed_json, bad_encoding.
 [[nodiscard]] result<jws> jws_parse(std::string_view compact);
 
+// The payload of a stored (already verified) compact JWS as an I-JSON
+// object: what the event says. Does not check the signature. Errors:
+// jws_parse's, or malformed_json when the payload is not an object.
+[[nodiscard]] result<boost::json::object> jws_payload_object(std::string_view compact);
+
 // Checks that `alg` fits the key type (EdDSA ↔ Ed25519, ES256 ↔ P-256; else
 // algorithm_mismatch), then the signature over signing_input (bad_signature).
 [[nodiscard]] result<void> jws_verify(const jws& token, const public_key& key);

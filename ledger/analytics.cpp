@@ -3,7 +3,6 @@
 #include "ledger/analytics.hpp"
 
 #include "crypto/encoding.hpp"
-#include "crypto/ijson.hpp"
 #include "crypto/jws.hpp"
 #include "crypto/leaf_entry.hpp"
 
@@ -27,11 +26,9 @@ std::optional<json::object> row_of(const stored_event& e, const analytics_reques
   if (!req.by_occurred_at && ((req.from_us && e.recorded_at_us < *req.from_us) ||
                               (req.to_us && e.recorded_at_us >= *req.to_us)))
     return std::nullopt;
-  auto token = crypto::jws_parse(e.jws);
-  if (!token) return std::nullopt;
-  auto parsed = crypto::parse_ijson(crypto::as_chars(token->payload));
-  if (!parsed || !parsed->is_object()) return std::nullopt;
-  const auto& p = parsed->get_object();
+  auto parsed = crypto::jws_payload_object(e.jws);
+  if (!parsed) return std::nullopt;
+  const auto& p = *parsed;
   const std::string type = text_of(p, "type");
   if (req.type && type != *req.type) return std::nullopt;
   std::string author_id, author_name, author_role;

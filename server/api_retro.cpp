@@ -6,8 +6,6 @@
 
 #include "crypto/encoding.hpp"
 #include "crypto/fold.hpp"
-#include "crypto/ijson.hpp"
-#include "crypto/jws.hpp"
 #include "crypto/leaf_entry.hpp"
 #include "server/validation.hpp"
 
@@ -48,25 +46,6 @@ std::variant<moment, response> moment_of(const query_params& q) {
   return m;
 }
 
-// The event as the fold reads it; nullopt if its payload cannot be read
-// (which a verified, stored event never is: a 500).
-std::optional<crypto::fold_event> fold_event_of(const ledger::stored_event& e) {
-  crypto::fold_event f;
-  f.seq = e.seq;
-  f.revision = e.revision;
-  f.recorded_at_us = e.recorded_at_us;
-  f.event_id = e.event_id;
-  f.kid = e.kid;
-  f.erased = e.erased;
-  if (e.erased) return f;
-  auto token = crypto::jws_parse(e.jws);
-  if (!token) return std::nullopt;
-  auto payload = crypto::parse_ijson(crypto::as_chars(token->payload));
-  if (!payload || !payload->is_object()) return std::nullopt;
-  f.payload = std::move(payload->get_object());
-  return f;
-}
-
 }  // namespace
 
 // The stream's events in revision order, as of `m`; not_found if the stream
@@ -84,7 +63,7 @@ static result<std::vector<crypto::fold_event>> events_as_of(const ledger::ledger
     for (const auto& e : *page) {
       if (m.before_seq && e.seq >= *m.before_seq) return out;
       if (m.recorded_until_us && e.recorded_at_us > *m.recorded_until_us) return out;
-      auto f = fold_event_of(e);
+      auto f = crypto::fold_event_of(e.seq, e.revision, e.recorded_at_us, e.event_id, e.kid, e.jws, e.erased);
       if (!f) return status(ledger::errc::corrupt, "event " + std::to_string(e.seq) + " has an unreadable payload");
       if (m.occurred_until_us && !f->erased) {
         const auto* occurred = f->payload.if_contains("occurred_at");

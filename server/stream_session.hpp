@@ -40,7 +40,7 @@ void http_session<Stream>::start_stream(response r) {
   constexpr std::size_t max_streams = 4;
   if (srv_.streams.fetch_add(1) >= max_streams) {
     srv_.streams.fetch_sub(1);
-    auto busy = error_response(errc::unavailable, "too many exports running; retry shortly");
+    auto busy = error_response(errc::unavailable, "too many exports and analytics exports running; retry shortly");
     busy.headers.emplace_back("Retry-After", "5");
     busy.route = r.route;
     return write(std::move(busy));

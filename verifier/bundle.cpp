@@ -14,7 +14,6 @@
 #include "crypto/checkpoint.hpp"
 #include "crypto/encoding.hpp"
 #include "crypto/ijson.hpp"
-#include "crypto/jws.hpp"
 #include "crypto/keys.hpp"
 #include "crypto/leaf_entry.hpp"
 #include "crypto/merkle.hpp"
@@ -539,18 +538,8 @@ class bundle_checker {
   // The verified event as the fold reads it (its payload read again from the
   // record's JWS, whose signature has just been checked).
   void collect_for_fold(const pending_event& p, const crypto::event_record& rec) {
-    auto token = crypto::jws_parse(rec.jws);
-    if (!token) return;
-    auto payload = crypto::parse_ijson(crypto::as_chars(token->payload));
-    if (!payload || !payload->is_object()) return;
-    crypto::fold_event f;
-    f.seq = p.seq;
-    f.revision = rec.revision;
-    f.recorded_at_us = rec.recorded_at_us;
-    f.event_id = rec.event_id;
-    f.kid = rec.kid;
-    f.payload = std::move(payload->get_object());
-    report_.fold_events.push_back(std::move(f));
+    if (auto f = crypto::fold_event_of(p.seq, rec.revision, rec.recorded_at_us, rec.event_id, rec.kid, rec.jws, false))
+      report_.fold_events.push_back(std::move(*f));
   }
 
   // -- after the end line -------------------------------------------------------
