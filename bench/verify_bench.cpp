@@ -105,7 +105,10 @@ std::string build_and_export(const std::string& data_dir, const std::string& bun
     st.kid = s.kid;
     st.event_id = id;
     st.stream = stream;
-    st.type = "SessionDocumented";
+    const ledger::query_terms terms = ledger::query_terms_of(payload);
+    st.type = terms.type;
+    st.author_id = terms.author_id;
+    st.occurred_at_us = terms.occurred_at_us;
     batch.push_back(std::move(st));
     if (batch.size() == 1000 || i + 1 == n) {
       for (const auto& out : (*l)->append(batch))

@@ -1,8 +1,8 @@
 #pragma once
 // The analytics export (GET /v1/analytics, docs/api.md): the log's events as
 // rows for a spreadsheet or a data pipeline, CSV (RFC 4180) or NDJSON, with
-// exactly the columns of the contract, filtered by type, author, stream or
-// prefix and a time range, written through a byte_sink with constant memory
+// exactly the columns of the contract, filtered as GET /v1/query filters
+// (type, author, stream or prefix, a time range), written through a byte_sink with constant memory
 // whatever the log's size. A snapshot: events appended meanwhile are not
 // included. Erased events have no content and give no row.
 
@@ -24,13 +24,7 @@ inline constexpr std::string_view analytics_columns =
 struct analytics_request {
   enum class format { csv, ndjson };
   format fmt = format::csv;
-  std::optional<std::string> type;       // exact event type
-  std::optional<std::string> author;     // exact author id (a string author is its own id)
-  std::optional<std::string> stream;     // exact stream
-  std::optional<std::string> prefix;     // stream prefix
-  std::optional<std::uint64_t> from_us;  // time range [from, to), µs since the epoch
-  std::optional<std::uint64_t> to_us;
-  bool by_occurred_at = false;           // the range is on occurred_at, not recorded_at
+  event_filter filter;  // ledger.hpp; the events come from ledger::query
 };
 
 struct analytics_summary {
@@ -39,15 +33,14 @@ struct analytics_summary {
   std::uint64_t bytes = 0;
 };
 
-// Checks a request before anything is written: stream and prefix not both, a
-// non-empty prefix, from < to. Errors: invalid_argument with the reason.
-[[nodiscard]] result<void> validate_analytics(const analytics_request& req);
-
 // Writes the header (CSV) and one row per matching event in seq order to
 // `sink`, in chunks of about 64 KiB. CSV fields are quoted when they hold a
 // comma, a quote or a line break, quotes doubled, lines ended by CRLF; `data`
 // is compact JSON. NDJSON lines carry the same members, `data` as an object.
-// Errors: invalid_argument (validate_analytics; before the first chunk),
+// The rows come from ledger::query page by page (one short read transaction
+// each, so a slow reader never holds the writer back), with a full scan
+// allowed where no index narrows the filter: an export reads what it writes.
+// Errors: invalid_argument (validate_filter; before the first chunk),
 // operation_canceled (the sink returned false), the ledger's read errors.
 [[nodiscard]] result<analytics_summary> write_analytics(const ledger& l, const analytics_request& req,
                                                         const byte_sink& sink);

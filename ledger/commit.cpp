@@ -206,6 +206,9 @@ status batch_builder::build(std::size_t i, const statement& s, const schema::uui
   ev.index = i;
   ev.id = id;
   ev.amended = amended;
+  ev.type = schema::term_of(s.type);
+  ev.author = schema::term_of(s.author_id);
+  ev.occurred_at_us = s.occurred_at_us;
   receipt& rc = ev.rcpt;
   rc.seq = seq;
   rc.stream = s.stream;
@@ -300,6 +303,11 @@ status store_events(const ledger::impl& l, const lmdb::txn& txn, const batch_sta
       auto p = txn.put(l.dbs[db::amends], schema::amends_key(*ev.amended, rc.seq), byte_view{},
                        MDB_NOOVERWRITE);
       if (!p) return p.error();
+    }
+    if (auto p = store::put_query_keys(txn, l.dbs, rc.seq, ev.type, ev.author, rc.recorded_at_us,
+                                       ev.occurred_at_us);
+        !p) {
+      return p.error();
     }
   }
   for (const auto& [node, h] : b.nodes) {

@@ -94,6 +94,12 @@ class checker {
       }
       indexed_ = *indexed;
     }
+    // Version 3 on: the query indexes (written when a store is upgraded).
+    query_indexes_ = *v_num >= schema::query_indexes_version;
+    if (query_indexes_ && !d_.query_indexes) {
+      problem(0, "meta", "schema version " + std::to_string(*v_num) + " without the query index databases");
+      return false;
+    }
     report_.tree_size = size_;
     return true;
   }
@@ -309,27 +315,50 @@ class checker {
       }
     }
 
-    // amends lives inside the signed payload.
+    // amends, voids and the query terms live inside the signed payload.
     auto token = crypto::jws_parse(rec.jws);
+    std::optional<boost::json::value> payload;
     if (!token) {
       problem(seq, "record", "jws does not parse");
-      return;
-    }
-    auto payload = crypto::parse_ijson(schema::chars(token->payload));
-    if (!payload || !payload->is_object()) {
+    } else if (auto p = crypto::parse_ijson(schema::chars(token->payload)); !p || !p->is_object()) {
       problem(seq, "record", "jws payload is not a JSON object");
-      return;
+    } else {
+      payload = std::move(*p);
     }
-    const auto* amends = payload->as_object().if_contains("amends");
-    if (amends == nullptr || !amends->is_string() || amends->get_string().empty()) return;
-    ++amends_expected_;
-    auto amended = schema::parse_uuid(amends->get_string());
-    auto found = amended ? txn_.get(d_[db::amends], schema::amends_key(*amended, seq))
-                         : result<std::optional<byte_view>>(std::optional<byte_view>{});
-    if (!found || !*found || !(*found)->empty()) {
-      problem(seq, "index amends", "amends entry for " + std::string(amends->get_string()) +
-                                       " is missing");
+    // An unreadable payload was indexed with empty terms (indexes.cpp).
+    check_query_keys(seq, rec, payload ? query_terms_of(payload->as_object()) : query_terms{});
+    if (!payload) return;
+    // One corrections entry: what amends or voids names (never both).
+    for (const char* member : {"amends", "voids"}) {
+      const auto* target = payload->as_object().if_contains(member);
+      if (target == nullptr || !target->is_string() || target->get_string().empty()) continue;
+      ++amends_expected_;
+      auto amended = schema::parse_uuid(target->get_string());
+      auto found = amended ? txn_.get(d_[db::amends], schema::amends_key(*amended, seq))
+                           : result<std::optional<byte_view>>(std::optional<byte_view>{});
+      if (!found || !*found || !(*found)->empty()) {
+        problem(seq, "index amends", "amends entry for " + std::string(target->get_string()) + " (" + member +
+                                         ") is missing");
+      }
     }
+  }
+
+  // The four query index entries of `seq` (version 3 on).
+  void check_query_keys(std::uint64_t seq, const crypto::event_record& rec, const query_terms& terms) {
+    if (!query_indexes_) return;
+    ++query_expected_;
+    auto present = [&](db which, byte_view key) {
+      auto v = txn_.get(d_[which], key);
+      return v && *v && (*v)->empty();
+    };
+    if (!present(db::by_type, schema::term_key(schema::term_of(terms.type), seq)))
+      problem(seq, "index type", "by_type entry for \"" + terms.type + "\" is missing");
+    if (!present(db::by_author, schema::term_key(schema::term_of(terms.author_id), seq)))
+      problem(seq, "index author", "by_author entry for \"" + terms.author_id + "\" is missing");
+    if (!present(db::by_recorded, schema::time_key(rec.recorded_at_us, seq)))
+      problem(seq, "index recorded_at", "by_recorded entry is missing");
+    if (!present(db::by_occurred, schema::time_key(terms.occurred_at_us, seq)))
+      problem(seq, "index occurred_at", "by_occurred entry is missing");
   }
 
   result<void> check_totals() {
@@ -355,6 +384,13 @@ class checker {
     }
     if (count(db::amends) != amends_expected_) {
       problem(size_, "index amends", "amends has entries that no record names");
+    }
+    if (query_indexes_) {
+      for (auto [which, what] : {std::pair{db::by_type, "index type"}, std::pair{db::by_author, "index author"},
+                                 std::pair{db::by_recorded, "index recorded_at"},
+                                 std::pair{db::by_occurred, "index occurred_at"}}) {
+        if (count(which) != query_expected_) problem(size_, what, "has entries that point nowhere");
+      }
     }
     // streams: each stream's newest revision below indexed.
     const auto& merged = indexed_ == size_ ? next_revision_ : merged_next_revision_;
@@ -389,6 +425,8 @@ class checker {
   std::uint64_t amends_expected_ = 0;
   bool latest_seen_ = false;
   std::uint64_t indexed_ = 0;  // meta indexed
+  bool query_indexes_ = false;
+  std::uint64_t query_expected_ = 0;
   std::unordered_set<schema::uuid, store::uuid_hash> unmerged_ids_;  // seq >= indexed_
   std::unordered_map<std::string, std::uint64_t> next_revision_;
   std::unordered_map<std::string, std::uint64_t> merged_next_revision_;  // at indexed_

@@ -4,12 +4,14 @@
 // LMDB in bulk (recent_index.hpp says why); at open the unmerged part is
 // rebuilt from the records.
 //
-// A new index (by type, author or time) lives here too: its database in
-// schema.hpp, its key in recent_index::entry (filled at commit in
-// commit.cpp and at open in load_recent below), its bulk write in
-// write_index_merge, and its readers in reads.cpp. Durable consumer state is not an
-// index: it gets its own database and file (docs/architecture.md).
+// The query indexes (by type, author, recorded_at, occurred_at) are written
+// with each batch instead (store::put_query_keys from commit.cpp): their
+// keys cluster at the end of a few ranges, so a batch touches few pages.
+// They are read in query.cpp; build_query_indexes below writes them for a
+// store from before them. Durable consumer state is not an index: it gets
+// its own database and file (docs/architecture.md).
 
+#include "crypto/jws.hpp"
 #include "crypto/leaf_entry.hpp"
 #include "ledger/ledger_impl.hpp"
 
@@ -74,6 +76,30 @@ status ledger::impl::load_recent(const lmdb::txn& t, std::uint64_t from, std::ui
     }
   }
   return add();
+}
+
+status ledger::impl::build_query_indexes(const lmdb::txn& t, std::uint64_t events) {
+  auto c = lmdb::cursor::open(t, dbs[db::records]);
+  if (!c) return c.error();
+  std::uint64_t seq = 0;
+  for (auto e = c->get(MDB_FIRST); seq < events; e = c->get(MDB_NEXT), ++seq) {
+    if (!e) return e.error();
+    if (!*e) return errc::corrupt;
+    auto key = schema::decode_u64((*e)->first);
+    auto value = schema::decode_record_value((*e)->second);
+    if (!key || *key != seq || !value) return errc::corrupt;
+    auto rec = crypto::decode_event_record(value->record);
+    if (!rec) return errc::corrupt;
+    // Every stored statement was verified, so its payload reads; if one
+    // does not (damage fsck will name), it is indexed with empty terms
+    // rather than keeping the whole log from opening.
+    auto payload = crypto::jws_payload_object(rec->jws);
+    const query_terms terms = payload ? query_terms_of(*payload) : query_terms{};
+    auto p = store::put_query_keys(t, dbs, seq, schema::term_of(terms.type), schema::term_of(terms.author_id),
+                                   rec->recorded_at_us, terms.occurred_at_us);
+    if (!p) return p.error();
+  }
+  return {};
 }
 
 std::uint64_t ledger::unmerged_events() const {

@@ -85,6 +85,8 @@ struct statement {
   std::string event_id;  // canonical lower-case UUID (idempotency key)
   std::string stream;
   std::string type;
+  std::string author_id;  // query_terms_of(payload).author_id (the by_author index)
+  std::uint64_t occurred_at_us = 0;  // query_terms_of(payload).occurred_at_us (by_occurred)
   std::string amends;    // event_id this one corrects, or empty
   std::string voids;     // event_id this one withdraws, or empty (never with amends)
   expected_revision expected;
@@ -131,6 +133,42 @@ struct stored_event {
   bytes salt;
   bytes leaf_entry;
   bool erased = false;  // reserved for logged erasure: record and salt gone
+};
+
+// What the query indexes key an event by, read from its signed payload:
+// the one definition for the commit (through the statement), the upgrade of
+// an older store, fsck and the checks of every query candidate.
+struct query_terms {
+  std::string type;
+  std::string author_id;  // author.id, or the author itself when it is a string
+  std::uint64_t occurred_at_us = 0;  // 0 if occurred_at is missing or not RFC 3339
+};
+[[nodiscard]] query_terms query_terms_of(const boost::json::object& payload);
+
+// The filters of GET /v1/query and GET /v1/analytics (docs/api.md). Every
+// given filter must hold; the time range is [from_us, to_us) on recorded_at,
+// or on occurred_at when by_occurred_at.
+struct event_filter {
+  std::optional<std::string> type = {};    // exact event type
+  std::optional<std::string> author = {};  // exact author id
+  std::optional<std::string> stream = {};  // exact stream
+  std::optional<std::string> prefix = {};  // stream prefix (not with stream)
+  std::optional<std::uint64_t> from_us = {};
+  std::optional<std::uint64_t> to_us = {};
+  bool by_occurred_at = false;
+};
+// stream and prefix not both, a non-empty prefix, from < to. Errors:
+// invalid_argument with the reason.
+[[nodiscard]] result<void> validate_filter(const event_filter& f);
+
+// How a query ended (ledger::query).
+struct query_outcome {
+  std::uint64_t tree_size = 0;  // of the snapshot it read
+  std::uint64_t examined = 0;   // index candidates whose event was read
+  // Where to go on (a cursor): the seq after the last event handed out when
+  // `each` said stop, or the next candidate when max_examined was reached;
+  // nullopt when nothing in the snapshot is left to match.
+  std::optional<std::uint64_t> resume;
 };
 
 struct signed_checkpoint {
@@ -234,6 +272,24 @@ class ledger {
   // Up to `limit` events from global seq `from_seq` (inclusive).
   [[nodiscard]] result<std::vector<stored_event>> read_all(std::uint64_t from_seq,
                                                            std::size_t limit) const;
+  // Every event matching `f` with seq >= from_seq, in seq order, from one
+  // snapshot, handed to `each` until it returns false or `max_examined`
+  // candidates were read (0: no bound). Candidates come from the indexes,
+  // never from a walk of the log: type and author (by_type, by_author) and
+  // stream (stream_index) are intersected by seeking each to the next seq
+  // they share; a recorded_at range narrows the seqs (by_recorded); a prefix
+  // alone merges the streams it names, an occurred_at range alone reads
+  // by_occurred. Each candidate's own payload is then checked against every
+  // filter. Without any filter the candidates are the seqs themselves.
+  // Errors: invalid_argument (validate_filter; a prefix naming more than
+  // 4096 streams or an occurred_at range holding more than 1 000 000 events
+  // with nothing else to narrow it, unless `allow_scan`: then candidates are
+  // every seq of the range), the ledger's read errors.
+  [[nodiscard]] result<query_outcome> query(const event_filter& f, std::uint64_t from_seq,
+                                            std::uint64_t max_examined,
+                                            const std::function<bool(const stored_event&)>& each,
+                                            bool allow_scan = false) const;
+
   // Proofs. invalid_argument when sizes exceed the current tree.
   [[nodiscard]] result<std::vector<hash>> inclusion_proof(std::uint64_t seq,
                                                           std::uint64_t tree_size) const;

@@ -64,6 +64,9 @@ struct fresh_event {
   std::size_t index = 0;  // position in the batch
   schema::uuid id{};
   std::optional<schema::uuid> amended;
+  schema::term type{};    // query index terms (schema.hpp)
+  schema::term author{};
+  std::uint64_t occurred_at_us = 0;
   receipt rcpt;
 };
 
@@ -155,6 +158,9 @@ struct ledger::impl {
                                          std::uint64_t to);
   // Fills recent from the records of seqs [from, to) (at open).
   [[nodiscard]] status load_recent(const lmdb::txn& t, std::uint64_t from, std::uint64_t to);
+  // Writes the by_* query indexes of events [0, size) from their records (the
+  // upgrade of a version 1 or 2 store), in `t`.
+  [[nodiscard]] status build_query_indexes(const lmdb::txn& t, std::uint64_t events);
 
   lmdb::env env;
   mutable store::read_pool pool;

@@ -105,11 +105,18 @@ status resume(ledger::impl& l, const lmdb::txn& txn, const std::string& key_path
   }
   // Version 1 indexed every event at once: all of it is merged.
   if (version == 1) {
-    const auto upgraded = schema::encode_u32(schema::version);
-    for (auto r : {txn.put(meta, schema::view(schema::meta_key::indexed), schema::encode_u64(*size)),
-                   txn.put(meta, schema::view(schema::meta_key::schema_version), upgraded)}) {
-      if (!r) return r.error();
+    auto r = txn.put(meta, schema::view(schema::meta_key::indexed), schema::encode_u64(*size));
+    if (!r) return r.error();
+  }
+  // Versions 1 and 2 had no query indexes: one pass over the records.
+  if (version < schema::query_indexes_version) {
+    if (auto b = l.build_query_indexes(txn, *size); b) {
+      return status(b.code(), "cannot build the query indexes from the stored records");
     }
+  }
+  if (version < schema::version) {
+    auto r = txn.put(meta, schema::view(schema::meta_key::schema_version), schema::encode_u32(schema::version));
+    if (!r) return r.error();
   }
   auto indexed = store::meta_u64(txn, l.dbs, schema::meta_key::indexed);
   if (!indexed || *indexed > *size) {

@@ -46,6 +46,18 @@ std::optional<std::uint64_t> recent_index::seq_of(std::string_view stream,
   return seq;
 }
 
+std::vector<std::string> recent_index::streams_with_prefix(std::string_view prefix, snapshot s) const {
+  std::shared_lock lock(mu_);
+  std::vector<std::string> out;
+  for (const auto& [name, e] : streams_) {
+    if (!name.starts_with(prefix)) continue;
+    // Counted if some entry lies in [indexed, size): the seqs are in order.
+    auto it = std::lower_bound(e.seqs.begin(), e.seqs.end(), s.indexed);
+    if (it != e.seqs.end() && *it < s.size) out.push_back(name);
+  }
+  return out;
+}
+
 std::optional<std::uint64_t> recent_index::seq_of_id(const schema::uuid& id, snapshot s) const {
   std::shared_lock lock(mu_);
   auto it = ids_.find(id);

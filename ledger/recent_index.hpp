@@ -83,6 +83,9 @@ class recent_index {
   // The seq of `stream` at `revision` if here and counted by `s`.
   std::optional<std::uint64_t> seq_of(std::string_view stream, std::uint64_t revision,
                                       snapshot s) const;
+  // The streams starting with `prefix` that have an entry here counted by
+  // `s` (unordered; the caller merges them with the streams database).
+  std::vector<std::string> streams_with_prefix(std::string_view prefix, snapshot s) const;
   // The seq of event `id` if here and counted by `s`.
   std::optional<std::uint64_t> seq_of_id(const schema::uuid& id, snapshot s) const;
 

@@ -65,6 +65,37 @@ amends_key_bytes amends_key(const uuid& amended, std::uint64_t seq) {
   return out;
 }
 
+term term_of(std::string_view value) {
+  const auto h = crypto::sha256(value);
+  term out{};
+  std::copy(h.begin(), h.begin() + out.size(), out.begin());
+  return out;
+}
+
+term_key_bytes term_key(const term& t, std::uint64_t seq) {
+  term_key_bytes out{};
+  std::copy(t.begin(), t.end(), out.begin());
+  put_u64(out.data() + t.size(), seq);
+  return out;
+}
+
+time_key_bytes time_key(std::uint64_t us, std::uint64_t seq) {
+  time_key_bytes out{};
+  put_u64(out.data(), us);
+  put_u64(out.data() + 8, seq);
+  return out;
+}
+
+result<std::uint64_t> decode_key_seq(byte_view k, std::size_t size) {
+  if (k.size() != size || size < 8) return errc::corrupt;
+  return get_u64(k.data() + size - 8);
+}
+
+result<std::uint64_t> decode_key_time(byte_view k) {
+  if (k.size() != 16) return errc::corrupt;
+  return get_u64(k.data());
+}
+
 result<std::uint64_t> decode_u64(byte_view v) {
   if (v.size() != 8) return errc::corrupt;
   return get_u64(v.data());

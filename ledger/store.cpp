@@ -12,6 +12,11 @@ result<dbs> open_dbs(const lmdb::txn& t, unsigned flags) {
   dbs out;
   for (std::size_t i = 0; i < schema::db_count; ++i) {
     auto h = t.open_db(schema::db_names[i], flags);
+    if (!h && h.error() == lmdb::make_error(MDB_NOTFOUND) &&
+        schema::is_query_index(static_cast<schema::db>(i))) {
+      out.query_indexes = false;
+      continue;
+    }
     if (!h) return h.error();
     out.h[i] = *h;
   }
@@ -32,6 +37,20 @@ result<std::uint64_t> meta_u64(const lmdb::txn& t, const dbs& d, std::string_vie
   if (!v) return v.error();
   if (!*v) return errc::corrupt;
   return **v;
+}
+
+result<void> put_query_keys(const lmdb::txn& t, const dbs& d, std::uint64_t seq,
+                            const schema::term& type, const schema::term& author,
+                            std::uint64_t recorded_at_us, std::uint64_t occurred_at_us) {
+  using schema::db;
+  for (auto p : {t.put(d[db::by_type], schema::term_key(type, seq), byte_view{}, MDB_NOOVERWRITE),
+                 t.put(d[db::by_author], schema::term_key(author, seq), byte_view{}, MDB_NOOVERWRITE),
+                 t.put(d[db::by_recorded], schema::time_key(recorded_at_us, seq), byte_view{}, MDB_APPEND),
+                 t.put(d[db::by_occurred], schema::time_key(occurred_at_us, seq), byte_view{},
+                       MDB_NOOVERWRITE)}) {
+    if (!p) return p.error();
+  }
+  return {};
 }
 
 result<signed_checkpoint> decode_checkpoint(byte_view key, byte_view value) {

@@ -122,6 +122,8 @@ std::span<const api::route_row> api::table() {
       {"GET", "/v1/streams/{stream}", access::reader, &api::get_stream, "from direction limit"},
       {"GET", "/v1/streams/{stream}/state", access::reader, &api::get_stream_state, "as_of valid_at"},
       {"GET", "/v1/streams/{stream}/history", access::reader, &api::get_stream_history, "path as_of"},
+      {"GET", "/v1/query", access::reader, &api::get_query,
+       "type author stream prefix from_time to_time time limit cursor"},
       {"GET", "/v1/log/events", access::reader, &api::get_log_events, "from limit"},
       {"GET", "/v1/subscribe", access::reader, &api::served_by_transport, "from stream prefix type",
        true},  // SSE: open_subscription

@@ -168,6 +168,7 @@ class api {
   response get_stream(const call& c);
   response get_stream_state(const call& c);
   response get_stream_history(const call& c);
+  response get_query(const call& c);
   response get_log_events(const call& c);
   response get_inclusion_proof(const call& c);
   response get_consistency_proof(const call& c);

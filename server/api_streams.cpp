@@ -161,20 +161,8 @@ response api::get_analytics(const call& c) {
     if (*f == "ndjson") req.fmt = ledger::analytics_request::format::ndjson;
     else if (*f != "csv") return error_response(errc::bad_request, "format: csv or ndjson");
   }
-  for (auto [name, slot] : {std::pair{"type", &req.type}, std::pair{"author", &req.author},
-                            std::pair{"stream", &req.stream}, std::pair{"prefix", &req.prefix}})
-    if (const auto* v = q.get(name)) *slot = *v;
-  for (auto [name, slot] : {std::pair{"from_time", &req.from_us}, std::pair{"to_time", &req.to_us}}) {
-    if (const auto* v = q.get(name)) {
-      *slot = crypto::parse_rfc3339_us(*v);
-      if (!*slot) return error_response(errc::bad_request, std::string(name) + ": not an RFC 3339 date-time");
-    }
-  }
-  if (const auto* t = q.get("time")) {
-    if (*t == "occurred_at") req.by_occurred_at = true;
-    else if (*t != "recorded_at") return error_response(errc::bad_request, "time: recorded_at or occurred_at");
-  }
-  if (auto v = ledger::validate_analytics(req); !v) return error_response(errc::bad_request, v.error().message());
+  std::optional<response> err;
+  if (!filter_params(q, req.filter, err)) return std::move(*err);
   const bool csv = req.fmt == ledger::analytics_request::format::csv;
   response r;
   r.content_type = csv ? "text/csv; charset=utf-8; header=present" : "application/x-ndjson";

@@ -3,6 +3,7 @@
 #include "server/api_support.hpp"
 
 #include "crypto/encoding.hpp"
+#include "crypto/leaf_entry.hpp"
 
 #include <charconv>
 
@@ -79,6 +80,34 @@ bool u64_param(const query_params& q, std::string_view name, std::optional<std::
   out = parse_u64(*v);
   if (!out) {
     err = error_response(errc::bad_request, std::string(name) + ": must be a non-negative decimal integer");
+    return false;
+  }
+  return true;
+}
+
+bool filter_params(const query_params& q, ledger::event_filter& f, std::optional<response>& err) {
+  for (auto [name, slot] : {std::pair{"type", &f.type}, std::pair{"author", &f.author},
+                            std::pair{"stream", &f.stream}, std::pair{"prefix", &f.prefix}})
+    if (const auto* v = q.get(name)) *slot = *v;
+  for (auto [name, slot] : {std::pair{"from_time", &f.from_us}, std::pair{"to_time", &f.to_us}}) {
+    if (const auto* v = q.get(name)) {
+      *slot = crypto::parse_rfc3339_us(*v);
+      if (!*slot) {
+        err = error_response(errc::bad_request, std::string(name) + ": not an RFC 3339 date-time");
+        return false;
+      }
+    }
+  }
+  if (const auto* t = q.get("time")) {
+    if (*t == "occurred_at") {
+      f.by_occurred_at = true;
+    } else if (*t != "recorded_at") {
+      err = error_response(errc::bad_request, "time: recorded_at or occurred_at");
+      return false;
+    }
+  }
+  if (auto v = ledger::validate_filter(f); !v) {
+    err = error_response(errc::bad_request, v.error().message());
     return false;
   }
   return true;

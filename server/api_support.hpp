@@ -21,6 +21,8 @@ namespace api_support {
 
 inline constexpr std::size_t default_page = 100;
 inline constexpr std::size_t max_page = 1000;
+// Index candidates one GET /v1/query page reads at most.
+inline constexpr std::uint64_t max_query_candidates = 10000;
 
 // An answer with a JSON body.
 response json_response(unsigned status, const json::value& v);
@@ -46,6 +48,10 @@ query_params parse_query(std::string_view q);
 // Reads an optional unsigned query parameter; returns false (and sets err) if malformed.
 bool u64_param(const query_params& q, std::string_view name, std::optional<std::uint64_t>& out,
                std::optional<response>& err);
+
+// The event filter of /v1/query and /v1/analytics (type author stream
+// prefix from_time to_time time); false (and err, a 400) if malformed.
+bool filter_params(const query_params& q, ledger::event_filter& f, std::optional<response>& err);
 
 // The first parameter of `q` not named in `allowed` (space-separated names).
 std::optional<std::string> unknown_parameter(const query_params& q, std::string_view allowed);

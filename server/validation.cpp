@@ -151,6 +151,10 @@ validation_result validate_payload(std::string_view payload) {
       meaning && (!meaning->is_string() || meaning->get_string().empty()))
     return invalid("meaning: must be a non-empty string");
 
+  // What the query indexes key the event by, read as every reader reads it.
+  const ledger::query_terms terms = ledger::query_terms_of(o);
+  st.author_id = terms.author_id;
+  st.occurred_at_us = terms.occurred_at_us;
   return st;
 }
 

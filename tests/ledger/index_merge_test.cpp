@@ -261,17 +261,13 @@ BOOST_AUTO_TEST_CASE(readers_during_merges_see_every_revision_once) {
 }
 
 // Makes the store look exactly as version 1 left it: every entry merged, no
-// "indexed", schema_version 1.
+// "indexed", no query indexes, schema_version 1.
 void downgrade_to_version_1(const std::string& data_dir) {
   test::raw_txn(data_dir, "meta", true, [](MDB_txn* txn, MDB_dbi meta) {
     MDB_val k{schema::meta_key::indexed.size(), const_cast<char*>(schema::meta_key::indexed.data())};
     BOOST_REQUIRE_EQUAL(mdb_del(txn, meta, &k, nullptr), 0);
-    auto one = schema::encode_u32(1);
-    MDB_val vk{schema::meta_key::schema_version.size(),
-               const_cast<char*>(schema::meta_key::schema_version.data())};
-    MDB_val vv{one.size(), one.data()};
-    BOOST_REQUIRE_EQUAL(mdb_put(txn, meta, &vk, &vv, 0), 0);
   });
+  test::drop_query_indexes(data_dir, 1);
 }
 
 std::uint64_t stored_u64(const std::string& data_dir, std::string_view key, bool u32 = false) {

@@ -52,6 +52,22 @@ inline void raw_txn(const std::string& data_dir, const char* db_name, bool write
   mdb_env_close(env);
 }
 
+// Removes the by_* query index databases of a closed ledger, as a store of
+// schema version 1 or 2 had none, and sets its schema version to `version`.
+inline void drop_query_indexes(const std::string& data_dir, std::uint32_t version) {
+  for (const char* name : {"by_type", "by_author", "by_recorded", "by_occurred"}) {
+    raw_txn(data_dir, name, true, [](MDB_txn* txn, MDB_dbi dbi) { BOOST_REQUIRE_EQUAL(mdb_drop(txn, dbi, 1), 0); });
+  }
+  raw_txn(data_dir, "meta", true, [&](MDB_txn* txn, MDB_dbi meta) {
+    const std::array<std::uint8_t, 4> v{static_cast<std::uint8_t>(version >> 24), static_cast<std::uint8_t>(version >> 16),
+                                        static_cast<std::uint8_t>(version >> 8), static_cast<std::uint8_t>(version)};
+    const std::string_view key = "schema_version";
+    MDB_val k{key.size(), const_cast<char*>(key.data())};
+    MDB_val val{v.size(), const_cast<std::uint8_t*>(v.data())};
+    BOOST_REQUIRE_EQUAL(mdb_put(txn, meta, &k, &val, 0), 0);
+  });
+}
+
 // A clock tests move by hand. Starts at 2026-03-09T10:00:00Z.
 struct manual_clock {
   std::shared_ptr<std::atomic<std::uint64_t>> now =
@@ -94,20 +110,24 @@ class statement_factory {
     boost::json::object payload;
     payload["event_id"] = event_id;
     payload["stream"] = stream;
-    payload["type"] = "therapy.note";
+    payload["type"] = type;
     switch (expected.k) {
       case expected_revision::kind::any: payload["expected_revision"] = "any"; break;
       case expected_revision::kind::no_stream: payload["expected_revision"] = "no_stream"; break;
       case expected_revision::kind::exact: payload["expected_revision"] = expected.value; break;
     }
-    payload["occurred_at"] = "2026-03-09T09:59:00Z";
-    payload["author"] = "dr.example";
+    payload["occurred_at"] = occurred_at;
+    payload["author"] = author;
     boost::json::object data;
     data["text"] = text + std::string(data_bytes, 'x');
     payload["data"] = std::move(data);
     if (!amends.empty()) {
       payload["amends"] = amends;
       payload["reason"] = "correction";
+    }
+    if (!voids.empty()) {
+      payload["voids"] = voids;
+      payload["reason"] = "entered in error";
     }
     boost::json::object header;
     header["kid"] = kid;
@@ -121,14 +141,23 @@ class statement_factory {
     s.kid = kid;
     s.event_id = event_id;
     s.stream = stream;
-    s.type = "therapy.note";
+    const query_terms terms = query_terms_of(payload);
+    s.type = terms.type;
+    s.author_id = terms.author_id;
+    s.occurred_at_us = terms.occurred_at_us;
     s.amends = amends;
+    s.voids = voids;
     s.expected = expected;
     return s;
   }
 
   std::mt19937_64& rng() { return rng_; }
   std::string kid = "emr-1";
+  // What the next statements say (the query indexes key them by these).
+  std::string type = "therapy.note";
+  boost::json::value author = "dr.example";  // a string or {id, name, role}
+  std::string occurred_at = "2026-03-09T09:59:00Z";
+  std::string voids;  // the event the next statements withdraw (empty: none)
 
  private:
   crypto::private_key key_;

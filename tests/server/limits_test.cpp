@@ -172,9 +172,9 @@ BOOST_AUTO_TEST_CASE(answers_only_loopback_host_names) {
     c.creds = std::move(open);
   });
   const auto port = std::to_string(srv.port());
-  for (const std::string host : std::vector<std::string>{"127.0.0.1:" + port, "localhost:" + port, "LOCALHOST", "[::1]:" + port})
+  for (const std::string& host : std::vector<std::string>{"127.0.0.1:" + port, "localhost:" + port, "LOCALHOST", "[::1]:" + port})
     BOOST_TEST(http_request(srv.port(), "GET", "/v1/log/events", {}, {}, {{"Host", host}}).status == 200u, host);
-  for (const std::string host : std::vector<std::string>{"evil.example", "evil.example:" + port, "127.0.0.1.evil.example", ""}) {
+  for (const std::string& host : std::vector<std::string>{"evil.example", "evil.example:" + port, "127.0.0.1.evil.example", ""}) {
     auto r = http_request(srv.port(), "GET", "/v1/log/events", {}, {}, {{"Host", host}});
     BOOST_TEST(r.status == 403u, host);
     BOOST_TEST(r.body.find("DNS rebinding") != std::string::npos, host);
