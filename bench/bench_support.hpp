@@ -10,6 +10,7 @@
 #pragma once
 
 #include "crypto/encoding.hpp"
+#include "crypto/leaf_entry.hpp"
 #include "ledger/ledger.hpp"
 
 #include <boost/asio/buffer.hpp>
@@ -563,18 +564,25 @@ inline std::string random_uuid(std::mt19937_64& rng) {
 
 // Statement `i` of a log built through the ledger API: compact-JWS shape,
 // ~1 KiB with a 560-byte `filler`, over 1,000 streams. Cheap to make (no
-// signing): the ledger stores what it is given.
+// signing; the signature is 64 zero bytes, canonical base64url so the JWS
+// parses): the ledger stores what it is given. For the query indexes: one
+// event in 100 is a "RiskAssessed" (the rest "SessionDocumented"), the
+// author is one of 97 clinicians ("clin-<i % 97>"), and occurred_at runs one
+// second per event from 2026-01-01 with up to 84 s of jitter backwards.
 inline ledger::statement fake_statement(std::uint64_t i, const std::string& filler, std::mt19937_64& rng) {
   ledger::statement s;
   s.event_id = random_uuid(rng);
   s.kid = "bench-ehr";
   s.stream = "therapy-" + std::to_string(i % 1000);
-  s.type = "SessionDocumented";
-  const std::string payload = "{\"event_id\":\"" + s.event_id + "\",\"stream\":\"" + s.stream +
-                              "\",\"type\":\"SessionDocumented\",\"expected_revision\":\"any\",\"data\":{\"note\":\"" +
-                              filler + "\"}}";
+  s.type = i % 100 == 0 ? "RiskAssessed" : "SessionDocumented";
+  s.author_id = "clin-" + std::to_string(i % 97);
+  s.occurred_at_us = 1767225600000000ull + i * 1000000ull - (i % 13) * 7000000ull;
+  const std::string payload = "{\"event_id\":\"" + s.event_id + "\",\"stream\":\"" + s.stream + "\",\"type\":\"" +
+                              s.type + "\",\"expected_revision\":\"any\",\"author\":\"" + s.author_id +
+                              "\",\"occurred_at\":\"" + crypto::format_time_us(s.occurred_at_us) +
+                              "\",\"data\":{\"note\":\"" + filler + "\"}}";
   s.jws = "eyJhbGciOiJFZERTQSIsImtpZCI6ImJlbmNoLWVociJ9." + crypto::base64url_encode(crypto::as_bytes(payload)) +
-          "." + std::string(86, 'S');
+          "." + std::string(86, 'A');
   return s;
 }
 
