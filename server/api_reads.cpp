@@ -71,8 +71,15 @@ response api::get_stream(const call& c) {
     if (dir == ledger::direction::backward && start > *current) start = *current;
     auto evs = ledger_.read_stream(*stream, start, dir, n);
     if (!evs) return ledger_error(evs.error());
-    for (const auto& e : *evs) events.push_back(event_json(e));
-    if (!evs->empty() && evs->size() == n) {
+    event_page page(limits_.max_page_bytes);
+    for (const auto& e : *evs) {
+      if (!page.add(e)) {
+        next = e.revision;  // the page is full before `limit`
+        break;
+      }
+    }
+    events = page.take();
+    if (next.is_null() && !evs->empty() && evs->size() == n) {
       auto last = evs->back().revision;
       if (dir == ledger::direction::forward && last < *current) next = last + 1;
       if (dir == ledger::direction::backward && last > 0) next = last - 1;
@@ -93,13 +100,20 @@ response api::get_log_events(const call& c) {
   std::uint64_t start = from.value_or(0);
   auto evs = ledger_.read_all(start, n);
   if (!evs) return ledger_error(evs.error());
-  json::array events;
-  for (const auto& e : *evs) events.push_back(event_json(e));
+  event_page page(limits_.max_page_bytes);
+  std::optional<std::uint64_t> next;
+  for (const auto& e : *evs) {
+    if (!page.add(e)) {
+      next = e.seq;  // the page is full before `limit`
+      break;
+    }
+  }
   json::object o;
-  o["events"] = std::move(events);
+  o["events"] = page.take();
   auto size = ledger_.tree_size();
   o["tree_size"] = size;
-  o["next"] = (!evs->empty() && evs->back().seq + 1 < size) ? json::value(evs->back().seq + 1) : json::value(nullptr);
+  if (!next && !evs->empty() && evs->back().seq + 1 < size) next = evs->back().seq + 1;
+  o["next"] = next ? json::value(*next) : json::value(nullptr);
   return json_response(200, o);
 }
 

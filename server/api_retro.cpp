@@ -161,15 +161,14 @@ response api::get_query(const call& c) {
   }
   const std::size_t n = limit ? static_cast<std::size_t>(std::min<std::uint64_t>(*limit, max_page)) : default_page;
   if (n == 0) return error_response(errc::bad_request, "limit: must be at least 1");
-  json::array events;
+  event_page page(limits_.max_page_bytes);
   std::optional<std::uint64_t> next;
   // One event more than the page, to know whether there is a next one.
   auto got = ledger_.query(f, cursor.value_or(0), max_query_candidates, [&](const ledger::stored_event& e) {
-    if (events.size() == n) {
+    if (page.size() == n || !page.add(e)) {
       next = e.seq;
       return false;
     }
-    events.push_back(event_json(e));
     return true;
   });
   if (!got) {
@@ -178,7 +177,7 @@ response api::get_query(const call& c) {
   }
   if (!next && got->resume) next = got->resume;  // the candidate budget ran out
   json::object o;
-  o["events"] = std::move(events);
+  o["events"] = page.take();
   o["next"] = next ? json::value(std::to_string(*next)) : json::value(nullptr);
   o["tree_size"] = got->tree_size;
   o["examined"] = got->examined;

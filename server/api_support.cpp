@@ -85,6 +85,15 @@ bool u64_param(const query_params& q, std::string_view name, std::optional<std::
   return true;
 }
 
+bool event_page::add(const ledger::stored_event& e) {
+  json::value v = event_json(e);
+  const std::size_t bytes = json::serialize(v).size() + 1;  // and a comma
+  if (!events_.empty() && bytes_ + bytes > max_bytes_) return false;
+  bytes_ += bytes;
+  events_.push_back(std::move(v));
+  return true;
+}
+
 bool filter_params(const query_params& q, ledger::event_filter& f, std::optional<response>& err) {
   for (auto [name, slot] : {std::pair{"type", &f.type}, std::pair{"author", &f.author},
                             std::pair{"stream", &f.stream}, std::pair{"prefix", &f.prefix}})

@@ -49,6 +49,23 @@ query_params parse_query(std::string_view q);
 bool u64_param(const query_params& q, std::string_view name, std::optional<std::uint64_t>& out,
                std::optional<response>& err);
 
+// A page of events bounded by bytes as well as by count: add() takes an
+// event while the page's JSON stays within `max_bytes` (the first event is
+// always taken, so a page never stalls on one large event).
+class event_page {
+ public:
+  explicit event_page(std::size_t max_bytes) : max_bytes_(max_bytes) {}
+  // False (and nothing added) once the event would overflow the page.
+  bool add(const ledger::stored_event& e);
+  json::array take() { return std::move(events_); }
+  std::size_t size() const { return events_.size(); }
+
+ private:
+  std::size_t max_bytes_;
+  std::size_t bytes_ = 0;
+  json::array events_;
+};
+
 // The event filter of /v1/query and /v1/analytics (type author stream
 // prefix from_time to_time time); false (and err, a 400) if malformed.
 bool filter_params(const query_params& q, ledger::event_filter& f, std::optional<response>& err);

@@ -133,6 +133,9 @@ struct limits {
   std::size_t max_queue = 65536;
   std::size_t max_batch_events = 1000;
   std::size_t sse_max_buffered_events = 10000;
+  // A page of events (/v1/log/events, /v1/streams/{s}, /v1/query) stops
+  // before this many bytes of JSON, with a `next`, whatever its `limit`.
+  std::size_t max_page_bytes = std::size_t{4} << 20;
 };
 
 struct config {

@@ -121,6 +121,47 @@ BOOST_AUTO_TEST_CASE(answers_503_overloaded_with_retry_after_when_the_sequencer_
   BOOST_TEST(log.at("tree_size").to_number<std::size_t>() == ok);
 }
 
+// Pages stop at limits.max_page_bytes with a `next`, whatever their
+// `limit`, and following `next` still reaches every event.
+BOOST_AUTO_TEST_CASE(pages_are_bounded_by_bytes_and_next_reaches_every_event) {
+  identities ids;
+  constexpr std::size_t max_bytes = 12000;
+  running_server srv(ids, [](server::config& c) { c.lim.max_page_bytes = max_bytes; });
+  for (int i = 0; i < 9; ++i) {
+    auto p = payload("patient-big", "any");
+    p["data"] = {{"note", std::string(1500, static_cast<char>('a' + i))}};
+    auto r = http_request(srv.port(), "POST", "/v1/events", sign(p, ids.writer, "writer"), "application/jose");
+    BOOST_REQUIRE_MESSAGE(r.status == 201u, r.body);
+  }
+  struct walk {
+    const char* first;
+    const char* cursor;  // the parameter `next` goes back in
+    bool string_cursor;
+  };
+  for (const walk& w : {walk{"/v1/log/events?limit=100", "from", false},
+                        walk{"/v1/streams/patient-big?limit=100", "from", false},
+                        walk{"/v1/query?stream=patient-big&limit=100", "cursor", true}}) {
+    std::size_t seen = 0, pages = 0;
+    std::string target = w.first;
+    for (; pages < 20; ++pages) {
+      auto r = http_request(srv.port(), "GET", target, {}, {}, bearer(ids.reader_token));
+      BOOST_REQUIRE_MESSAGE(r.status == 200u, target << ": " << r.body);
+      const auto o = r.json().as_object();
+      const auto& events = o.at("events").as_array();
+      BOOST_TEST(!events.empty(), target);
+      if (events.size() > 1) BOOST_TEST(boost::json::serialize(events).size() <= max_bytes, target);
+      BOOST_TEST(events.size() < 9u, target);  // never all nine: they do not fit
+      seen += events.size();
+      if (o.at("next").is_null()) break;
+      const std::string next = w.string_cursor ? std::string(o.at("next").as_string())
+                                               : std::to_string(o.at("next").to_number<std::uint64_t>());
+      target = std::string(w.first) + "&" + w.cursor + "=" + next;
+    }
+    BOOST_TEST(seen == 9u, w.first);
+    BOOST_TEST(pages >= 2u, w.first);
+  }
+}
+
 BOOST_AUTO_TEST_SUITE_END()
 
 BOOST_AUTO_TEST_SUITE(readiness)
