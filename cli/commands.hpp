@@ -78,6 +78,7 @@ int cmd_proof(int argc, char** argv);
 int cmd_log(int argc, char** argv);
 int cmd_export(int argc, char** argv);
 int cmd_analytics(int argc, char** argv);
+int cmd_project(int argc, char** argv);
 int cmd_fsck(int argc, char** argv);
 int cmd_backup(int argc, char** argv);
 

@@ -27,6 +27,8 @@ const char* usage_text =
     "  analytics   the log's events as CSV or NDJSON rows (who, what, when, why) for analysis\n"
     "  export      fetch a sealed export (stream, prefix, seq or time range) into a file\n"
     "              that vellum-verify bundle checks offline\n"
+    "views:\n"
+    "  project     keep a SQL view (SQLite) of the log current: run, status, digest\n"
     "administration (on the server's machine):\n"
     "  fsck DATA_DIR          re-derive and check every leaf, tile, index and the root\n"
     "  backup DATA_DIR DEST   consistent hot copy of a live data directory, verified\n"
@@ -58,7 +60,7 @@ int main(int argc, char** argv) {
                                        {"read", cmd_read},             {"tail", cmd_tail},
                                        {"checkpoint", cmd_checkpoint}, {"proof", cmd_proof},
                                        {"log", cmd_log},               {"export", cmd_export},
-                                       {"analytics", cmd_analytics},
+                                       {"analytics", cmd_analytics},   {"project", cmd_project},
                                        {"fsck", cmd_fsck},             {"backup", cmd_backup}};
   for (const auto& c : commands) {
     if (c.name != cmd) continue;

@@ -1,0 +1,261 @@
+// vellum project: keeps a SQL view of the log current (docs/projections.md).
+//   run     catch up from the view's position to the log's latest signed
+//           checkpoint, page by page, then follow new checkpoints (or stop
+//           with --once); progress with events/s and ETA on a terminal
+//   status  the view's position, the checkpoint it reflects, its lag
+//   digest  SHA-256 of a canonical dump of the view's tables
+// The events come from GET /v1/log/events; each is checked against its leaf
+// entry before its handlers run (projection/runner.hpp).
+
+#include "cli/commands.hpp"
+
+#include "crypto/encoding.hpp"
+#include "crypto/note.hpp"
+#include "projection/runner.hpp"
+
+#include <boost/json.hpp>
+
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+#include <iostream>
+#include <thread>
+
+namespace po = boost::program_options;
+namespace json = boost::json;
+
+namespace vellum::cli {
+namespace {
+
+std::atomic<bool> stop_requested{false};
+extern "C" void on_stop_signal(int) { stop_requested.store(true); }
+
+projection::spec load_spec(const std::string& spec_arg) {
+  if (spec_arg.empty()) throw cli_error("--spec is required (a spec file, or builtin:events)");
+  auto s = spec_arg.starts_with("builtin:") ? projection::builtin_spec(spec_arg)
+                                            : projection::parse_spec(read_input_file(spec_arg));
+  if (!s) throw cli_error(spec_arg + ": " + s.error().message());
+  return std::move(*s);
+}
+
+std::unique_ptr<projection::view_db> open_db(const std::string& url) {
+  if (url.empty()) throw cli_error("--db is required (e.g. --db sqlite:views.db)");
+  auto db = projection::view_db::open(url);
+  if (!db) throw cli_error(db.error().message(), exit_usage);
+  return std::move(*db);
+}
+
+// The log's latest checkpoint (a signed note), checked with --log-key if given.
+struct seen_checkpoint {
+  std::uint64_t size = 0;
+  std::string root_hex;
+};
+seen_checkpoint latest_checkpoint(http_client& client, const server_url& url, const std::string& log_key) {
+  auto r = client.request("GET", "/checkpoint");
+  if (!r) fail_unreachable(url, r.error());
+  if (r->status != 200) throw cli_error("GET /checkpoint: HTTP " + std::to_string(r->status), http_failure("checkpoint", *r));
+  if (!log_key.empty()) {
+    auto v = crypto::note_verifier::from_vkey(log_key);
+    if (!v) throw cli_error("--log-key: not a verifier key (" + v.error().message() + ")");
+    auto opened = crypto::open_note(r->body, std::span<const crypto::note_verifier>(&*v, 1));
+    if (!opened)
+      throw cli_error("the log's checkpoint is not signed by --log-key: " + opened.error().message(), exit_failed);
+  }
+  const auto cp = checkpoint_of_note(r->body, "the log's checkpoint");
+  return {cp.size, crypto::hex_encode(cp.root)};
+}
+
+std::string eta(double seconds) {
+  if (seconds < 0 || seconds > 1e7) return "?";
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%d:%02d", static_cast<int>(seconds) / 60, static_cast<int>(seconds) % 60);
+  return buf;
+}
+
+int run(int argc, char** argv) {
+  po::options_description desc("project run options");
+  connection_options conn;
+  std::string spec_arg, db_url, log_key;
+  std::uint64_t page = 500, poll_ms = 1000;
+  bool once = false, skip = false;
+  desc.add_options()("spec", po::value(&spec_arg), "the spec: a JSON file, or builtin:events")(
+      "db", po::value(&db_url), "the view database: sqlite:PATH (created if missing)")(
+      "once", po::bool_switch(&once), "stop when caught up with the latest checkpoint (default: follow the log)")(
+      "skip-on-error", po::bool_switch(&skip),
+      "park an event whose handler fails in vellum_projection_errors and go on (default: stop at it)")(
+      "log-key", po::value(&log_key), "check each checkpoint's signature with this verifier key")(
+      "page", po::value(&page)->default_value(500), "events per page and per database transaction (1-1000)")(
+      "poll-ms", po::value(&poll_ms)->default_value(1000), "how often to look for new events when following");
+  conn.add_to(desc);
+  po::positional_options_description pos;
+  po::variables_map vm;
+  if (!parse_args(argc, argv, desc, pos, vm,
+                  "usage: vellum project run --spec FILE|builtin:events --db sqlite:PATH [--server URL] [--token T]\n"
+                  "                          [--once] [--skip-on-error] [--log-key VKEY] [--page N]\n\n"
+                  "Applies the log's events to the view, each page and the view's position in one database\n"
+                  "transaction (a kill at any moment loses or repeats nothing), then follows the log until\n"
+                  "interrupted (SIGINT/SIGTERM finish the current page)."))
+    return exit_ok;
+  if (page == 0 || page > 1000) throw cli_error("--page: 1 to 1000");
+  auto s = load_spec(spec_arg);
+  auto db = open_db(db_url);
+  projection::runner r(*db, s, {skip});
+  auto row = r.open();
+  if (!row) throw cli_error(row.error().message(), exit_failed);
+  auto url = parse_server_url(conn.server);
+  if (!url) throw cli_error("--server: " + url.error().message());
+  auto client = conn.connect();
+  std::signal(SIGINT, on_stop_signal);
+  std::signal(SIGTERM, on_stop_signal);
+
+  std::uint64_t position = row->position, parked_total = 0;
+  const bool tty = ::isatty(STDERR_FILENO) == 1;
+  const auto started = std::chrono::steady_clock::now();
+  const std::uint64_t started_at = position;
+  auto last_progress = started - std::chrono::seconds(1);
+  bool announced = false;
+  while (!stop_requested.load()) {
+    const auto cp = latest_checkpoint(client, *url, log_key);
+    if (cp.size < position)
+      throw cli_error("the log's checkpoint (size " + std::to_string(cp.size) + ") is behind the view (position " +
+                          std::to_string(position) + "): is this the log the view was built from?",
+                      exit_failed);
+    while (position < cp.size && !stop_requested.load()) {
+      const std::uint64_t n = std::min<std::uint64_t>(page, cp.size - position);
+      auto res = client.request("GET", "/v1/log/events?from=" + std::to_string(position) + "&limit=" + std::to_string(n));
+      if (!res) fail_unreachable(*url, res.error());
+      if (res->status != 200) return http_failure("reading the log", *res);
+      boost::system::error_code ec;
+      auto body = json::parse(res->body, ec);
+      if (ec || !body.is_object() || !body.as_object().contains("events"))
+        throw cli_error("GET /v1/log/events: not the expected JSON", exit_failed);
+      std::vector<json::object> events;
+      for (const auto& e : body.at("events").as_array()) {
+        if (!e.is_object()) continue;
+        if (e.as_object().contains("seq") && e.at("seq").to_number<std::uint64_t>() >= cp.size) break;
+        events.push_back(e.as_object());
+      }
+      if (events.empty()) throw cli_error("GET /v1/log/events returned no events at " + std::to_string(position), exit_failed);
+      auto applied = r.apply(events, cp.size, cp.root_hex);
+      if (!applied) {
+        std::cerr << "\n";
+        throw cli_error("stopped: " + applied.error().message() +
+                            "\n  the view is at position " + std::to_string(r.position()) +
+                            "; fix the spec or run with --skip-on-error to park the event",
+                        exit_failed);
+      }
+      position = applied->position;
+      parked_total += applied->parked;
+      const auto now = std::chrono::steady_clock::now();
+      if (tty && now - last_progress >= std::chrono::milliseconds(250)) {
+        last_progress = now;
+        const double secs = std::chrono::duration<double>(now - started).count();
+        const double rate = secs > 0 ? static_cast<double>(position - started_at) / secs : 0;
+        std::fprintf(stderr, "\r%s: %llu / %llu events (%.0f%%), %.0f events/s, ETA %s%s   ", s.name.c_str(),
+                     static_cast<unsigned long long>(position), static_cast<unsigned long long>(cp.size),
+                     100.0 * static_cast<double>(position) / static_cast<double>(std::max<std::uint64_t>(cp.size, 1)),
+                     rate, eta(rate > 0 ? static_cast<double>(cp.size - position) / rate : -1).c_str(),
+                     parked_total ? (", " + std::to_string(parked_total) + " parked").c_str() : "");
+      }
+    }
+    if (!announced || once) {
+      if (tty) std::fprintf(stderr, "\n");
+      std::fprintf(stderr, "%s: caught up at %llu events (checkpoint %llu)%s\n", s.name.c_str(),
+                   static_cast<unsigned long long>(position), static_cast<unsigned long long>(cp.size),
+                   parked_total ? (", " + std::to_string(parked_total) + " events parked in vellum_projection_errors").c_str()
+                                : "");
+      announced = true;
+    }
+    if (once) break;
+    for (std::uint64_t waited = 0; waited < poll_ms && !stop_requested.load(); waited += 50)
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return exit_ok;
+}
+
+int status_cmd(int argc, char** argv) {
+  po::options_description desc("project status options");
+  connection_options conn;
+  std::string spec_arg, db_url;
+  bool offline = false;
+  desc.add_options()("spec", po::value(&spec_arg), "the spec: a JSON file, or builtin:events")(
+      "db", po::value(&db_url), "the view database: sqlite:PATH")(
+      "offline", po::bool_switch(&offline), "do not ask the server for the log's size (no lag)");
+  conn.add_to(desc);
+  po::positional_options_description pos;
+  po::variables_map vm;
+  if (!parse_args(argc, argv, desc, pos, vm,
+                  "usage: vellum project status --spec FILE|builtin:events --db sqlite:PATH [--server URL] [--offline]\n\n"
+                  "Prints the view's version, position, the checkpoint it reflects, parked events and its lag\n"
+                  "behind the log, as JSON."))
+    return exit_ok;
+  auto s = load_spec(spec_arg);
+  auto db = open_db(db_url);
+  auto row = db->position(s.name);
+  if (!row) throw cli_error(row.error().message(), exit_failed);
+  if (!*row) throw cli_error("no view \"" + s.name + "\" in " + db_url + " (vellum project run creates it)", exit_not_found);
+  auto errors = db->error_count(s.name);
+  json::object o{{"name", s.name},
+                 {"version", (*row)->version},
+                 {"spec_version", s.version},
+                 {"position", (*row)->position},
+                 {"tree_size", (*row)->tree_size},
+                 {"root_hash", (*row)->root_hash},
+                 {"parked", errors ? *errors : 0}};
+  if (!offline) {
+    auto url = parse_server_url(conn.server);
+    if (!url) throw cli_error("--server: " + url.error().message());
+    auto client = conn.connect();
+    const auto cp = latest_checkpoint(client, *url, {});
+    o["log_tree_size"] = cp.size;
+    o["lag"] = cp.size > (*row)->position ? cp.size - (*row)->position : 0;
+  }
+  std::cout << json::serialize(o) << "\n";
+  return exit_ok;
+}
+
+int digest_cmd(int argc, char** argv) {
+  po::options_description desc("project digest options");
+  std::string db_url;
+  desc.add_options()("db", po::value(&db_url), "the view database: sqlite:PATH")(
+      "spec", po::value<std::string>(), "accepted for symmetry with the other subcommands (the digest covers every view table)");
+  po::positional_options_description pos;
+  po::variables_map vm;
+  if (!parse_args(argc, argv, desc, pos, vm,
+                  "usage: vellum project digest --db sqlite:PATH\n\n"
+                  "Prints the SHA-256 of a canonical dump of the view's tables (every table not named vellum_*,\n"
+                  "rows by primary key): two views built from the same log and spec have the same digest."))
+    return exit_ok;
+  auto db = open_db(db_url);
+  auto d = db->digest();
+  if (!d) throw cli_error(d.error().message(), exit_failed);
+  std::cout << *d << "\n";
+  return exit_ok;
+}
+
+}  // namespace
+
+int cmd_project(int argc, char** argv) {
+  const std::string usage =
+      "usage: vellum project run|status|digest [options]   (vellum project SUBCOMMAND --help)\n\n"
+      "Keeps a SQL view (SQLite) of the log current: run applies the spec's handlers to every event,\n"
+      "status shows where the view is, digest fingerprints its tables. See docs/projections.md.\n";
+  if (argc < 2) {
+    std::cerr << usage;
+    return exit_usage;
+  }
+  const std::string_view sub = argv[1];
+  if (sub == "--help" || sub == "-h") {
+    std::cout << usage;
+    return exit_ok;
+  }
+  if (sub == "run") return run(argc - 1, argv + 1);
+  if (sub == "status") return status_cmd(argc - 1, argv + 1);
+  if (sub == "digest") return digest_cmd(argc - 1, argv + 1);
+  throw cli_error("unknown subcommand \"" + std::string(sub) + "\" (run, status, digest)");
+}
+
+}  // namespace vellum::cli

@@ -1,0 +1,61 @@
+#pragma once
+// Where a projection's rows live: a SQL database behind one small interface,
+// so the same spec runs on SQLite (the embedded default) and, later,
+// PostgreSQL. Not thread-safe: one runner owns one connection.
+
+#include "base/status.hpp"
+#include "projection/spec.hpp"
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+namespace vellum::projection {
+
+// A bound parameter: NULL, an integer, a real, text.
+using value = std::variant<std::monostate, std::int64_t, double, std::string>;
+
+// The vellum_projection row of one view (docs/projections.md).
+struct position_row {
+  std::string name;
+  std::uint64_t version = 0;
+  std::uint64_t position = 0;   // events [0, position) are applied
+  std::uint64_t tree_size = 0;  // the signed checkpoint seen when the row was written
+  std::string root_hash;        // its root, lower-case hex
+};
+
+class view_db {
+ public:
+  virtual ~view_db() = default;
+  // "sqlite:PATH" (created if missing, WAL mode). Errors: invalid_argument
+  // for another scheme (naming what is supported), io_error from the database.
+  [[nodiscard]] static result<std::unique_ptr<view_db>> open(std::string_view url);
+
+  virtual dialect kind() const = 0;
+  // One or more statements without parameters.
+  [[nodiscard]] virtual result<void> exec(std::string_view sql) = 0;
+  // One statement with its parameters (prepared once per distinct SQL text).
+  [[nodiscard]] virtual result<void> run(const translated& t, const std::vector<value>& values) = 0;
+  // The vellum_projection row of `name` (nullopt: the view was never created).
+  [[nodiscard]] virtual result<std::optional<position_row>> position(std::string_view name) = 0;
+  // How many rows vellum_projection_errors holds for `name`.
+  [[nodiscard]] virtual result<std::uint64_t> error_count(std::string_view name) = 0;
+  // SHA-256 (hex) of a canonical dump of every table not named vellum_*:
+  // tables by name, each with its column names, rows ordered by primary key
+  // (all columns without one), values as JSON (text as strings, integers and
+  // reals as numbers, NULL as null, blobs as base64 strings).
+  [[nodiscard]] virtual result<std::string> digest() = 0;
+};
+
+// The bookkeeping tables, created with the view (both dialects).
+inline constexpr std::string_view bookkeeping_schema =
+    "CREATE TABLE IF NOT EXISTS vellum_projection (name TEXT PRIMARY KEY, version BIGINT NOT NULL, "
+    "position BIGINT NOT NULL, tree_size BIGINT NOT NULL, root_hash TEXT NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS vellum_projection_errors (name TEXT NOT NULL, seq BIGINT NOT NULL, "
+    "event_id TEXT NOT NULL, error TEXT NOT NULL, PRIMARY KEY (name, seq));";
+
+}  // namespace vellum::projection
