@@ -1,0 +1,162 @@
+// vellum project against a running vellumd: one command keeps a SQLite view
+// current (the therapy example spec and builtin:events), status shows the
+// lag, a follower picks up new events, kill -9 at any moment loses and
+// repeats nothing (a strict spec would fail on a repeat), and digests of
+// views built differently are equal.
+
+#include "vellumd_process.hpp"
+
+#include <boost/json.hpp>
+#include <boost/test/unit_test.hpp>
+
+#include <sqlite3.h>
+
+#include <signal.h>
+
+#include <chrono>
+#include <thread>
+
+using namespace vellum;
+
+namespace {
+
+std::int64_t scalar(const std::string& path, const std::string& sql) {
+  sqlite3* db = nullptr;
+  BOOST_REQUIRE_EQUAL(sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);
+  sqlite3_busy_timeout(db, 5000);
+  sqlite3_stmt* st = nullptr;
+  BOOST_REQUIRE_MESSAGE(sqlite3_prepare_v2(db, sql.c_str(), -1, &st, nullptr) == SQLITE_OK, sqlite3_errmsg(db));
+  BOOST_REQUIRE_EQUAL(sqlite3_step(st), SQLITE_ROW);
+  const auto v = sqlite3_column_int64(st, 0);
+  sqlite3_finalize(st);
+  sqlite3_close(db);
+  return v;
+}
+
+// `n` prescriptions and stops over four patients, submitted in batches.
+void submit_therapy(const test::vellumd_process& srv, int first, int n) {
+  std::string lines;
+  for (int i = first; i < first + n; ++i) {
+    const bool stop = i % 5 == 4;
+    lines += std::string(R"({"stream":"patient-)") + std::to_string(i % 4) + R"(","type":")" +
+             (stop ? "MedicationStopped" : "MedicationPrescribed") + R"(","data":{"drug":"d)" + std::to_string(i % 3) +
+             R"(","dose_mg":)" + std::to_string(5 * (1 + i % 4)) + (stop ? R"(,"why":"side effects")" : "") + "}}\n";
+  }
+  test::write_text(srv.dir.path() / "events.ndjson", lines);
+  auto r = srv.vellum("submit --key ward.pem --kid ward --batch events.ndjson --batch-size 200");
+  BOOST_REQUIRE_MESSAGE(r.exit_code == 0, r.out);
+}
+
+const std::string spec = std::string(VELLUM_SOURCE_DIR) + "/config/projections/medication-plan.json";
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(project_command)
+
+BOOST_AUTO_TEST_CASE(one_command_keeps_a_sqlite_view_current) {
+  test::vellumd_process srv;
+  submit_therapy(srv, 0, 50);
+  const std::string db = (srv.dir.path() / "views.db").string();
+  auto run = srv.vellum("project run --once --spec " + spec + " --db sqlite:" + db + " --log-key '" + srv.vkey + "'",
+                        test::reader_token);
+  BOOST_REQUIRE_MESSAGE(run.exit_code == 0, run.out);
+  BOOST_TEST(run.out.find("medication_plan: caught up at 50 events") != std::string::npos, run.out);
+  BOOST_TEST(scalar(db, "SELECT count(*) FROM medication_changes") == 50);
+  BOOST_TEST(scalar(db, "SELECT count(*) FROM medication_changes WHERE change = 'stopped' AND reason = 'side effects'") == 10);
+
+  auto status = srv.vellum("project status --spec " + spec + " --db sqlite:" + db, test::reader_token);
+  BOOST_REQUIRE_MESSAGE(status.exit_code == 0, status.out);
+  auto st = boost::json::parse(status.out).as_object();
+  BOOST_TEST(st.at("position").to_number<std::uint64_t>() == 50u);
+  BOOST_TEST(st.at("tree_size").to_number<std::uint64_t>() == 50u);
+  BOOST_TEST(st.at("lag").to_number<std::uint64_t>() == 0u);
+  BOOST_TEST(st.at("root_hash").as_string().size() == 64u);
+
+  submit_therapy(srv, 50, 10);
+  status = srv.vellum("project status --spec " + spec + " --db sqlite:" + db, test::reader_token);
+  BOOST_TEST(boost::json::parse(status.out).at("lag").to_number<std::uint64_t>() == 10u, status.out);
+
+  // A follower picks the new events up, and stops on SIGTERM.
+  auto follower = test::run_command("cd " + srv.dir.str() + " && (VELLUM_SERVER=" + srv.url + " VELLUM_TOKEN=" +
+                                    test::reader_token + " " + test::binary("vellum") + " project run --spec " + spec +
+                                    " --db sqlite:" + db + " --poll-ms 100 > follow.txt 2>&1 & echo $!)");
+  const int pid = std::stoi(follower.out);
+  for (int i = 0; i < 100 && scalar(db, "SELECT position FROM vellum_projection") < 60; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  submit_therapy(srv, 60, 5);
+  for (int i = 0; i < 100 && scalar(db, "SELECT position FROM vellum_projection") < 65; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  BOOST_TEST(scalar(db, "SELECT position FROM vellum_projection") == 65);
+  ::kill(pid, SIGTERM);
+  test::run_command("for i in $(seq 100); do kill -0 " + std::to_string(pid) + " 2>/dev/null || break; sleep 0.05; done");
+  BOOST_TEST(scalar(db, "SELECT count(*) FROM medication_changes") == 65);
+
+  // builtin:events: the analytics columns, one row per event.
+  const std::string events_db = (srv.dir.path() / "events.db").string();
+  auto ev = srv.vellum("project run --once --spec builtin:events --db sqlite:" + events_db, test::reader_token);
+  BOOST_REQUIRE_MESSAGE(ev.exit_code == 0, ev.out);
+  BOOST_TEST(scalar(events_db, "SELECT count(*) FROM events") == 65);
+  BOOST_TEST(scalar(events_db, "SELECT count(*) FROM events WHERE type = 'MedicationStopped' AND kid = 'ward'") == 13);
+
+  // Bad input: a clear message and a non-zero exit, nothing written.
+  auto no_spec = srv.vellum("project run --db sqlite:" + db, test::reader_token);
+  BOOST_TEST(no_spec.exit_code == 2, no_spec.out);
+  BOOST_TEST(no_spec.out.find("--spec is required") != std::string::npos, no_spec.out);
+  auto pg = srv.vellum("project run --spec builtin:events --db postgresql://localhost/x", test::reader_token);
+  BOOST_TEST(pg.exit_code == 2, pg.out);
+  BOOST_TEST(pg.out.find("PostgreSQL is not supported yet") != std::string::npos, pg.out);
+  auto wrong_key = srv.vellum("project run --once --spec builtin:events --db sqlite:" + events_db +
+                                  " --log-key 'other+00000000+AQ=='",
+                              test::reader_token);
+  BOOST_TEST(wrong_key.exit_code != 0, wrong_key.out);
+  auto help = srv.vellum("project run --help");
+  BOOST_TEST(help.exit_code == 0);
+  BOOST_TEST(help.out.find("--skip-on-error") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(kill_9_at_any_moment_loses_and_repeats_nothing) {
+  test::vellumd_process srv;
+  submit_therapy(srv, 0, 1500);
+  // Strict: a repeated event breaks the primary key and stops the run.
+  test::write_text(srv.dir.path() / "strict.json", R"j({"name":"strict","schema":[
+      "CREATE TABLE applied (seq BIGINT PRIMARY KEY, stream TEXT NOT NULL, drug TEXT)"],
+      "handlers":[{"on":"*","sql":"INSERT INTO applied (seq, stream, drug) VALUES (:seq, :stream, :data.drug)"}]})j");
+  const std::string db = (srv.dir.path() / "killed.db").string();
+  const std::string cmd = "cd " + srv.dir.str() + " && (VELLUM_SERVER=" + srv.url + " VELLUM_TOKEN=" +
+                          test::reader_token + " " + test::binary("vellum") +
+                          " project run --spec strict.json --page 20 --db sqlite:" + db + " > kill.txt 2>&1 & echo $!)";
+  std::int64_t last = 0;
+  int kills = 0, midway = 0;  // kills that caught the run between its first and last page
+  for (int round = 0; round < 12; ++round) {
+    const int pid = std::stoi(test::run_command(cmd).out);
+    std::this_thread::sleep_for(std::chrono::milliseconds(40 + 37 * round));
+    ::kill(pid, SIGKILL);
+    test::run_command("for i in $(seq 100); do kill -0 " + std::to_string(pid) + " 2>/dev/null || break; sleep 0.02; done");
+    ++kills;
+    const auto pos = scalar(db, "SELECT coalesce((SELECT position FROM vellum_projection), 0)");
+    BOOST_TEST(pos >= last);
+    BOOST_TEST(scalar(db, "SELECT count(*) FROM applied") == pos);  // the view and its position agree
+    last = pos;
+    if (pos > 0 && pos < 1500) ++midway;
+    if (pos == 1500) break;
+  }
+  auto finish = srv.vellum("project run --once --spec strict.json --db sqlite:" + db, test::reader_token);
+  BOOST_REQUIRE_MESSAGE(finish.exit_code == 0, finish.out << test::read_text((srv.dir.path() / "kill.txt").string()));
+  BOOST_TEST(scalar(db, "SELECT count(*) FROM applied") == 1500);
+  BOOST_TEST(scalar(db, "SELECT count(DISTINCT seq) FROM applied") == 1500);
+  BOOST_TEST(scalar(db, "SELECT max(seq) FROM applied") == 1499);
+  BOOST_TEST(kills >= 1);
+  BOOST_TEST(midway >= 1, "no kill landed in the middle of the catch-up");
+
+  // The same view built in one go has the same digest.
+  const std::string clean = (srv.dir.path() / "clean.db").string();
+  auto once = srv.vellum("project run --once --page 1000 --spec strict.json --db sqlite:" + clean, test::reader_token);
+  BOOST_REQUIRE_MESSAGE(once.exit_code == 0, once.out);
+  auto a = srv.vellum("project digest --db sqlite:" + db);
+  auto b = srv.vellum("project digest --db sqlite:" + clean);
+  BOOST_TEST(a.exit_code == 0);
+  BOOST_TEST(a.out.size() == 65u, a.out);
+  BOOST_TEST(a.out == b.out);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
