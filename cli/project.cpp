@@ -34,7 +34,7 @@ std::atomic<bool> stop_requested{false};
 extern "C" void on_stop_signal(int) { stop_requested.store(true); }
 
 projection::spec load_spec(const std::string& spec_arg) {
-  if (spec_arg.empty()) throw cli_error("--spec is required (a spec file, or builtin:events)");
+  if (spec_arg.empty()) throw cli_error("--spec is required (a spec file, builtin:events or builtin:state)");
   auto s = spec_arg.starts_with("builtin:") ? projection::builtin_spec(spec_arg)
                                             : projection::parse_spec(read_input_file(spec_arg));
   if (!s) throw cli_error(spec_arg + ": " + s.error().message());
@@ -81,7 +81,7 @@ int run(int argc, char** argv) {
   std::string spec_arg, db_url, log_key;
   std::uint64_t page = 500, poll_ms = 1000;
   bool once = false, skip = false;
-  desc.add_options()("spec", po::value(&spec_arg), "the spec: a JSON file, or builtin:events")(
+  desc.add_options()("spec", po::value(&spec_arg), "the spec: a JSON file, builtin:events or builtin:state")(
       "db", po::value(&db_url), "the view database: sqlite:PATH (created if missing)")(
       "once", po::bool_switch(&once), "stop when caught up with the latest checkpoint (default: follow the log)")(
       "skip-on-error", po::bool_switch(&skip),
@@ -93,7 +93,7 @@ int run(int argc, char** argv) {
   po::positional_options_description pos;
   po::variables_map vm;
   if (!parse_args(argc, argv, desc, pos, vm,
-                  "usage: vellum project run --spec FILE|builtin:events --db sqlite:PATH [--server URL] [--token T]\n"
+                  "usage: vellum project run --spec FILE|builtin:NAME --db sqlite:PATH [--server URL] [--token T]\n"
                   "                          [--once] [--skip-on-error] [--log-key VKEY] [--page N]\n\n"
                   "Applies the log's events to the view, each page and the view's position in one database\n"
                   "transaction (a kill at any moment loses or repeats nothing), then follows the log until\n"
@@ -181,14 +181,14 @@ int status_cmd(int argc, char** argv) {
   connection_options conn;
   std::string spec_arg, db_url;
   bool offline = false;
-  desc.add_options()("spec", po::value(&spec_arg), "the spec: a JSON file, or builtin:events")(
+  desc.add_options()("spec", po::value(&spec_arg), "the spec: a JSON file, builtin:events or builtin:state")(
       "db", po::value(&db_url), "the view database: sqlite:PATH")(
       "offline", po::bool_switch(&offline), "do not ask the server for the log's size (no lag)");
   conn.add_to(desc);
   po::positional_options_description pos;
   po::variables_map vm;
   if (!parse_args(argc, argv, desc, pos, vm,
-                  "usage: vellum project status --spec FILE|builtin:events --db sqlite:PATH [--server URL] [--offline]\n\n"
+                  "usage: vellum project status --spec FILE|builtin:NAME --db sqlite:PATH [--server URL] [--offline]\n\n"
                   "Prints the view's version, position, the checkpoint it reflects, parked events and its lag\n"
                   "behind the log, as JSON."))
     return exit_ok;

@@ -3,6 +3,7 @@
 #include "projection/runner.hpp"
 
 #include "crypto/encoding.hpp"
+#include "crypto/fold.hpp"
 #include "crypto/jcs.hpp"
 #include "crypto/jws.hpp"
 #include "crypto/leaf_entry.hpp"
@@ -81,6 +82,48 @@ result<checked_event> check(const json::object& e, std::uint64_t seq) {
   auto payload = crypto::jws_payload_object(rec->jws);
   if (!payload) return invalid("event " + std::to_string(seq) + ": its JWS payload does not read");
   return checked_event{std::move(*rec), std::move(*payload)};
+}
+
+// builtin:state: keeps the event with its stream's others and folds the
+// stream again (voids and amendments can change any earlier part of it),
+// exactly as GET /v1/streams/{s}/state does (crypto::fold over
+// crypto::fold_event_of of each event).
+result<void> fold_stream(view_db& db, const crypto::event_record& rec) {
+  const dialect d = db.kind();
+  const translated keep{"INSERT INTO vellum_state_events (stream, revision, seq, recorded_at_us, event_id, kid, jws) "
+                        "VALUES (" + ph(d, 1) + ", " + ph(d, 2) + ", " + ph(d, 3) + ", " + ph(d, 4) + ", " + ph(d, 5) +
+                            ", " + ph(d, 6) + ", " + ph(d, 7) + ")",
+                        {}};
+  if (auto r = db.run(keep, {rec.stream, static_cast<std::int64_t>(rec.revision), static_cast<std::int64_t>(rec.seq),
+                             static_cast<std::int64_t>(rec.recorded_at_us), rec.event_id, rec.kid, rec.jws});
+      !r)
+    return r.error();
+  const translated all{"SELECT seq, revision, recorded_at_us, event_id, kid, jws FROM vellum_state_events WHERE stream = " +
+                           ph(d, 1) + " ORDER BY revision",
+                       {}};
+  auto rows = db.query(all, {rec.stream});
+  if (!rows) return rows.error();
+  std::vector<crypto::fold_event> events;
+  events.reserve(rows->size());
+  for (const auto& row : *rows) {
+    auto num = [&](std::size_t i) { return static_cast<std::uint64_t>(std::get<std::int64_t>(row[i])); };
+    auto f = crypto::fold_event_of(num(0), num(1), num(2), std::get<std::string>(row[3]), std::get<std::string>(row[4]),
+                                   std::get<std::string>(row[5]), false);
+    if (!f) return invalid("event " + std::to_string(num(0)) + ": its payload does not read");
+    events.push_back(std::move(*f));
+  }
+  auto folded = crypto::fold(events);
+  if (!folded) return folded.error();
+  auto state = crypto::jcs_serialize(folded->state);
+  if (!state) return state.error();
+  const translated upsert{"INSERT INTO stream_state (stream, revision, state, state_sha256) VALUES (" + ph(d, 1) + ", " +
+                              ph(d, 2) + ", " + ph(d, 3) + ", " + ph(d, 4) +
+                              ") ON CONFLICT (stream) DO UPDATE SET revision = excluded.revision, state = excluded.state, "
+                              "state_sha256 = excluded.state_sha256",
+                          {}};
+  return db.run(upsert, {rec.stream,
+                         folded->revision ? value(static_cast<std::int64_t>(*folded->revision)) : value(std::monostate{}),
+                         std::move(*state), folded->state_sha256});
 }
 
 }  // namespace
@@ -201,6 +244,9 @@ result<runner::outcome> runner::apply(std::span<const json::object> events, std:
         failed = r.error();
         break;
       }
+    }
+    if (!failed && spec_.fold) {
+      if (auto r = fold_stream(db_, ev->rec); !r) failed = r.error();
     }
     if (failed) {
       if (auto rb = db_.exec("ROLLBACK TO vellum_event"); !rb) {

@@ -45,7 +45,21 @@ constexpr std::string_view events_spec = R"spec({
 
 result<spec> builtin_spec(std::string_view name) {
   if (name == "builtin:events") return parse_spec(events_spec);
-  return invalid("no built-in spec \"" + std::string(name) + "\" (there is builtin:events)");
+  if (name == "builtin:state") {
+    // The generic fold per stream, as GET /v1/streams/{s}/state answers it;
+    // the runner does the folding (it is not SQL).
+    spec s;
+    s.name = "state";
+    s.fold = true;
+    s.schema = {
+        "CREATE TABLE stream_state (stream TEXT PRIMARY KEY, revision BIGINT, state TEXT NOT NULL, "
+        "state_sha256 TEXT NOT NULL)",
+        "CREATE TABLE vellum_state_events (stream TEXT NOT NULL, revision BIGINT NOT NULL, seq BIGINT NOT NULL, "
+        "recorded_at_us BIGINT NOT NULL, event_id TEXT NOT NULL, kid TEXT NOT NULL, jws TEXT NOT NULL, "
+        "PRIMARY KEY (stream, revision))"};
+    return s;
+  }
+  return invalid("no built-in spec \"" + std::string(name) + "\" (there are builtin:events and builtin:state)");
 }
 
 result<spec> parse_spec(std::string_view text) {

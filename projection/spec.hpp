@@ -32,9 +32,13 @@ struct spec {
   std::uint64_t version = 1;
   std::vector<std::string> schema;  // run once, when the view is created
   std::vector<handler> handlers;    // in order; every matching one runs
+  // builtin:state: the runner also folds each event's stream (crypto/fold.hpp)
+  // into stream_state, from the stream's events kept in vellum_state_events.
+  bool fold = false;
 };
 
-// Parses a spec's JSON text, or a built-in by name ("builtin:events").
+// Parses a spec's JSON text, or a built-in by name ("builtin:events",
+// "builtin:state").
 // Errors: invalid_argument naming the member ("handlers[2].sql: required").
 [[nodiscard]] result<spec> parse_spec(std::string_view text);
 [[nodiscard]] result<spec> builtin_spec(std::string_view name);

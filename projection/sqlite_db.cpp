@@ -49,6 +49,16 @@ class sqlite_db final : public view_db {
   }
 
   result<void> run(const translated& t, const std::vector<value>& values) override {
+    return execute(t, values, nullptr);
+  }
+
+  result<std::vector<std::vector<value>>> query(const translated& t, const std::vector<value>& values) override {
+    std::vector<std::vector<value>> rows;
+    if (auto r = execute(t, values, &rows); !r) return r.error();
+    return rows;
+  }
+
+  result<void> execute(const translated& t, const std::vector<value>& values, std::vector<std::vector<value>>* rows) {
     auto st = prepared(t.sql);
     if (!st) return st.error();
     sqlite3_stmt* s = *st;
@@ -67,6 +77,22 @@ class sqlite_db final : public view_db {
     for (;;) {
       const int rc = sqlite3_step(s);
       if (rc == SQLITE_DONE) break;
+      if (rc == SQLITE_ROW && rows) {
+        auto& row = rows->emplace_back();
+        for (int i = 0; i < sqlite3_column_count(s); ++i) {
+          switch (sqlite3_column_type(s, i)) {
+            case SQLITE_INTEGER: row.emplace_back(static_cast<std::int64_t>(sqlite3_column_int64(s, i))); break;
+            case SQLITE_FLOAT: row.emplace_back(sqlite3_column_double(s, i)); break;
+            case SQLITE_NULL: row.emplace_back(std::monostate{}); break;
+            default: {
+              const auto* p = reinterpret_cast<const char*>(sqlite3_column_blob(s, i));
+              const auto n = static_cast<std::size_t>(sqlite3_column_bytes(s, i));
+              row.emplace_back(p && n ? std::string(p, n) : std::string());
+            }
+          }
+        }
+        continue;
+      }
       if (rc != SQLITE_ROW) {
         status e = db_error(db_, "SQL");
         sqlite3_reset(s);

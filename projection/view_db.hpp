@@ -40,6 +40,9 @@ class view_db {
   [[nodiscard]] virtual result<void> exec(std::string_view sql) = 0;
   // One statement with its parameters (prepared once per distinct SQL text).
   [[nodiscard]] virtual result<void> run(const translated& t, const std::vector<value>& values) = 0;
+  // One statement's result rows (each column as a value; blobs as text).
+  [[nodiscard]] virtual result<std::vector<std::vector<value>>> query(const translated& t,
+                                                                      const std::vector<value>& values) = 0;
   // The vellum_projection row of `name` (nullopt: the view was never created).
   [[nodiscard]] virtual result<std::optional<position_row>> position(std::string_view name) = 0;
   // How many rows vellum_projection_errors holds for `name`.

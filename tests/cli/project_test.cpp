@@ -4,6 +4,7 @@
 // repeats nothing (a strict spec would fail on a repeat), and digests of
 // views built differently are equal.
 
+#include "server/client.hpp"
 #include "vellumd_process.hpp"
 
 #include <boost/json.hpp>
@@ -28,6 +29,19 @@ std::int64_t scalar(const std::string& path, const std::string& sql) {
   BOOST_REQUIRE_MESSAGE(sqlite3_prepare_v2(db, sql.c_str(), -1, &st, nullptr) == SQLITE_OK, sqlite3_errmsg(db));
   BOOST_REQUIRE_EQUAL(sqlite3_step(st), SQLITE_ROW);
   const auto v = sqlite3_column_int64(st, 0);
+  sqlite3_finalize(st);
+  sqlite3_close(db);
+  return v;
+}
+
+std::string text(const std::string& path, const std::string& sql) {
+  sqlite3* db = nullptr;
+  BOOST_REQUIRE_EQUAL(sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);
+  sqlite3_stmt* st = nullptr;
+  BOOST_REQUIRE_MESSAGE(sqlite3_prepare_v2(db, sql.c_str(), -1, &st, nullptr) == SQLITE_OK, sqlite3_errmsg(db));
+  BOOST_REQUIRE_EQUAL(sqlite3_step(st), SQLITE_ROW);
+  const auto* t = sqlite3_column_text(st, 0);
+  std::string v = t ? reinterpret_cast<const char*>(t) : "NULL";
   sqlite3_finalize(st);
   sqlite3_close(db);
   return v;
@@ -112,6 +126,49 @@ BOOST_AUTO_TEST_CASE(one_command_keeps_a_sqlite_view_current) {
   auto help = srv.vellum("project run --help");
   BOOST_TEST(help.exit_code == 0);
   BOOST_TEST(help.out.find("--skip-on-error") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(builtin_state_folds_each_stream_as_the_server_does) {
+  test::vellumd_process srv;
+  const std::string submit = "submit --key ward.pem --kid ward --type T --author dr-1 ";
+  BOOST_REQUIRE(srv.vellum(submit + "--stream plan-1 --data-json '{\"plan\":\"CBT\",\"dose\":{\"mg\":20}}' --save first.json")
+                    .exit_code == 0);
+  BOOST_REQUIRE(srv.vellum(submit + "--stream plan-2 --data-json '{\"plan\":\"DBT\"}' --save second.json").exit_code == 0);
+  BOOST_REQUIRE(srv.vellum(submit + "--stream plan-1 --data-json '{\"dose\":{\"mg\":40.5},\"note\":\"\\u20ac 1e21\"}'")
+                    .exit_code == 0);
+  const std::string id_of = "\"$(sed -n 's/.*\"event_id\":\"\\([^\"]*\\)\".*/\\1/p' ";
+  BOOST_REQUIRE(srv.vellum(submit + "--stream plan-1 --amends " + id_of + "first.json)\" --reason 'plan revised' "
+                                    "--data-json '{\"plan\":\"CBT, 16 sessions\"}'")
+                    .exit_code == 0);
+  auto voided = srv.vellum(submit + "--stream plan-2 --voids " + id_of + "second.json)\" --reason 'wrong patient' --data-json '{}'");
+  BOOST_REQUIRE_MESSAGE(voided.exit_code == 0, voided.out);
+
+  const std::string db = (srv.dir.path() / "state.db").string();
+  auto run = srv.vellum("project run --once --spec builtin:state --db sqlite:" + db, test::reader_token);
+  BOOST_REQUIRE_MESSAGE(run.exit_code == 0, run.out);
+  const auto port = static_cast<std::uint16_t>(std::stoi(srv.url.substr(srv.url.rfind(':') + 1)));
+  for (const std::string stream : {"plan-1", "plan-2"}) {
+    auto r = test::http_request(port, "GET", "/v1/streams/" + stream + "/state", {}, {},
+                                {{"Authorization", std::string("Bearer ") + test::reader_token}});
+    BOOST_REQUIRE_MESSAGE(r.status == 200u, r.body);
+    const auto server = r.json().as_object();
+    BOOST_TEST(text(db, "SELECT state_sha256 FROM stream_state WHERE stream = '" + stream + "'") ==
+                   std::string(server.at("state_sha256").as_string()),
+               stream);
+    BOOST_TEST(boost::json::parse(text(db, "SELECT state FROM stream_state WHERE stream = '" + stream + "'")) ==
+                   server.at("state"),
+               stream);
+    BOOST_TEST(text(db, "SELECT revision FROM stream_state WHERE stream = '" + stream + "'") ==
+                   (server.at("revision").is_null() ? std::string("NULL") : boost::json::serialize(server.at("revision"))),
+               stream);
+  }
+  BOOST_TEST(text(db, "SELECT state FROM stream_state WHERE stream = 'plan-2'") == "{}");  // the only event was voided
+  // The fold's own table is bookkeeping, not part of the digest; the digest is stable.
+  auto d1 = srv.vellum("project digest --db sqlite:" + db);
+  const std::string again = (srv.dir.path() / "again.db").string();
+  BOOST_REQUIRE(srv.vellum("project run --once --page 1 --spec builtin:state --db sqlite:" + again, test::reader_token)
+                    .exit_code == 0);
+  BOOST_TEST(d1.out == srv.vellum("project digest --db sqlite:" + again).out);
 }
 
 BOOST_AUTO_TEST_CASE(kill_9_at_any_moment_loses_and_repeats_nothing) {
