@@ -10,6 +10,7 @@
 #include "cli/commands.hpp"
 
 #include "crypto/encoding.hpp"
+#include "crypto/merkle.hpp"
 #include "crypto/note.hpp"
 #include "projection/runner.hpp"
 
@@ -236,13 +237,112 @@ int digest_cmd(int argc, char** argv) {
   return exit_ok;
 }
 
+// The signed checkpoint of the log now, opened with `log_key` (required).
+crypto::checkpoint verified(std::string_view note, const crypto::note_verifier& v, const std::string& what) {
+  auto opened = crypto::open_note(note, std::span<const crypto::note_verifier>(&v, 1));
+  if (!opened) throw cli_error(what + " is not signed by --log-key: " + opened.error().message(), exit_failed);
+  auto body = crypto::parse_checkpoint(opened->text);
+  if (!body) throw cli_error(what + " does not parse: " + body.error().message(), exit_failed);
+  return *body;
+}
+
+int verify_cmd(int argc, char** argv) {
+  po::options_description desc("project verify options");
+  connection_options conn;
+  std::string spec_arg, db_url, log_key;
+  desc.add_options()("spec", po::value(&spec_arg), "the spec: a JSON file, builtin:events or builtin:state")(
+      "db", po::value(&db_url), "the view database: sqlite:PATH")(
+      "log-key", po::value(&log_key), "the log's verifier key (required: what the view is checked against)");
+  conn.add_to(desc);
+  po::positional_options_description pos;
+  po::variables_map vm;
+  if (!parse_args(argc, argv, desc, pos, vm,
+                  "usage: vellum project verify --spec FILE|builtin:NAME --db sqlite:PATH --log-key VKEY [--server URL]\n\n"
+                  "Checks the log state the view records (tree size and root hash) against the log: the\n"
+                  "checkpoint of that size is signed by the log key and has that root, and the log's latest\n"
+                  "signed checkpoint is consistent with it (RFC 9162 consistency proof). Exit 0 if so, 1 if not."))
+    return exit_ok;
+  if (log_key.empty()) throw cli_error("--log-key is required (vellum log --verifier-key prints it)");
+  auto v = crypto::note_verifier::from_vkey(log_key);
+  if (!v) throw cli_error("--log-key: not a verifier key (" + v.error().message() + ")");
+  auto s = load_spec(spec_arg);
+  auto db = open_db(db_url);
+  auto row = db->position(s.name);
+  if (!row) throw cli_error(row.error().message(), exit_failed);
+  if (!*row) throw cli_error("no view \"" + s.name + "\" in " + db_url, exit_not_found);
+  const auto& r = **row;
+  auto url = parse_server_url(conn.server);
+  if (!url) throw cli_error("--server: " + url.error().message());
+  auto client = conn.connect();
+  auto latest_note = client.request("GET", "/checkpoint");
+  if (!latest_note) fail_unreachable(*url, latest_note.error());
+  if (latest_note->status != 200) return http_failure("checkpoint", *latest_note);
+  const auto latest = verified(latest_note->body, *v, "the log's latest checkpoint");
+  if (r.tree_size == 0) {
+    std::cout << s.name << ": the view reflects the empty log (nothing to check)\n";
+    return exit_ok;
+  }
+  if (r.tree_size > latest.size) {
+    std::cout << s.name << ": FAILED: the view records tree size " << r.tree_size << ", the log is only " << latest.size
+              << " (another log, or a log that lost entries)\n";
+    return exit_failed;
+  }
+  auto res = client.request("GET", "/v1/proofs/consistency?from=" + std::to_string(r.tree_size) +
+                                       "&to=" + std::to_string(latest.size));
+  if (!res) fail_unreachable(*url, res.error());
+  if (res->status != 200) return http_failure("consistency proof", *res);
+  boost::system::error_code ec;
+  auto body = json::parse(res->body, ec);
+  if (ec || !body.is_object()) throw cli_error("GET /v1/proofs/consistency: not JSON", exit_failed);
+  const auto& o = body.as_object();
+  std::vector<crypto::hash> proof;
+  if (const auto* p = o.if_contains("proof"); p && p->is_array()) {
+    for (const auto& h : p->as_array()) {
+      auto b = h.is_string() ? crypto::base64_decode(h.as_string()) : result<bytes>(boost::system::errc::make_error_code(boost::system::errc::invalid_argument));
+      if (!b || b->size() != 32) throw cli_error("GET /v1/proofs/consistency: a proof hash is not 32 bytes", exit_failed);
+      crypto::hash x{};
+      std::copy(b->begin(), b->end(), x.begin());
+      proof.push_back(x);
+    }
+  }
+  auto recorded_root = crypto::hex_decode(r.root_hash);
+  if (!recorded_root || recorded_root->size() != 32) {
+    std::cout << s.name << ": FAILED: the recorded root hash is not 32 bytes of hex\n";
+    return exit_failed;
+  }
+  crypto::hash root{};
+  std::copy(recorded_root->begin(), recorded_root->end(), root.begin());
+  // The checkpoint of the recorded size, signed, with the recorded root.
+  const auto* from_note = o.if_contains("from_checkpoint");
+  if (!from_note || !from_note->is_string()) {
+    std::cout << s.name << ": FAILED: the log has no signed checkpoint of size " << r.tree_size << "\n";
+    return exit_failed;
+  }
+  const auto then = verified(from_note->as_string(), *v, "the checkpoint of size " + std::to_string(r.tree_size));
+  if (then.size != r.tree_size || then.root != root) {
+    std::cout << s.name << ": FAILED: the signed checkpoint of size " << r.tree_size << " has root "
+              << crypto::hex_encode(then.root) << ", the view records " << r.root_hash << "\n";
+    return exit_failed;
+  }
+  if (auto ok = crypto::verify_consistency(r.tree_size, latest.size, root, latest.root, proof); !ok) {
+    std::cout << s.name << ": FAILED: the log's checkpoint of size " << latest.size
+              << " is not consistent with the one the view reflects: " << ok.error().message() << "\n";
+    return exit_failed;
+  }
+  std::cout << s.name << ": OK: the view (position " << r.position << ") reflects the log at tree size " << r.tree_size
+            << ", root " << r.root_hash << ", signed by the log key and consistent with its checkpoint of size "
+            << latest.size << "\n";
+  return exit_ok;
+}
+
 }  // namespace
 
 int cmd_project(int argc, char** argv) {
   const std::string usage =
-      "usage: vellum project run|status|digest [options]   (vellum project SUBCOMMAND --help)\n\n"
+      "usage: vellum project run|status|digest|verify [options]   (vellum project SUBCOMMAND --help)\n\n"
       "Keeps a SQL view (SQLite) of the log current: run applies the spec's handlers to every event,\n"
-      "status shows where the view is, digest fingerprints its tables. See docs/projections.md.\n";
+      "status shows where the view is, digest fingerprints its tables, verify checks the log state it\n"
+      "records against the log's signed checkpoints. See docs/projections.md.\n";
   if (argc < 2) {
     std::cerr << usage;
     return exit_usage;
@@ -255,7 +355,8 @@ int cmd_project(int argc, char** argv) {
   if (sub == "run") return run(argc - 1, argv + 1);
   if (sub == "status") return status_cmd(argc - 1, argv + 1);
   if (sub == "digest") return digest_cmd(argc - 1, argv + 1);
-  throw cli_error("unknown subcommand \"" + std::string(sub) + "\" (run, status, digest)");
+  if (sub == "verify") return verify_cmd(argc - 1, argv + 1);
+  throw cli_error("unknown subcommand \"" + std::string(sub) + "\" (run, status, digest, verify)");
 }
 
 }  // namespace vellum::cli

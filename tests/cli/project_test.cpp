@@ -34,6 +34,13 @@ std::int64_t scalar(const std::string& path, const std::string& sql) {
   return v;
 }
 
+void exec(const std::string& path, const std::string& sql) {
+  sqlite3* db = nullptr;
+  BOOST_REQUIRE_EQUAL(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  BOOST_REQUIRE_MESSAGE(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr) == SQLITE_OK, sqlite3_errmsg(db));
+  sqlite3_close(db);
+}
+
 std::string text(const std::string& path, const std::string& sql) {
   sqlite3* db = nullptr;
   BOOST_REQUIRE_EQUAL(sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);
@@ -86,7 +93,25 @@ BOOST_AUTO_TEST_CASE(one_command_keeps_a_sqlite_view_current) {
   BOOST_TEST(st.at("lag").to_number<std::uint64_t>() == 0u);
   BOOST_TEST(st.at("root_hash").as_string().size() == 64u);
 
+  // The log state the view records checks out against the log's signed checkpoints.
+  const std::string verify = "project verify --spec " + spec + " --db sqlite:" + db + " --log-key '" + srv.vkey + "'";
+  auto ok = srv.vellum(verify, test::reader_token);
+  BOOST_TEST(ok.exit_code == 0, ok.out);
+  BOOST_TEST(ok.out.find("medication_plan: OK: the view (position 50) reflects the log at tree size 50") != std::string::npos,
+             ok.out);
+  BOOST_TEST(srv.vellum("project verify --spec " + spec + " --db sqlite:" + db, test::reader_token).exit_code == 2);
+
   submit_therapy(srv, 50, 10);
+  ok = srv.vellum(verify, test::reader_token);  // still consistent with the grown log
+  BOOST_TEST(ok.exit_code == 0, ok.out);
+  BOOST_TEST(ok.out.find("consistent with its checkpoint of size 60") != std::string::npos, ok.out);
+  const std::string recorded = text(db, "SELECT root_hash FROM vellum_projection");
+  exec(db, "UPDATE vellum_projection SET root_hash = '" + std::string(64, '0') + "'");
+  auto forged = srv.vellum(verify, test::reader_token);
+  BOOST_TEST(forged.exit_code == 1, forged.out);
+  BOOST_TEST(forged.out.find("FAILED: the signed checkpoint of size 50 has root " + recorded) != std::string::npos,
+             forged.out);
+  exec(db, "UPDATE vellum_projection SET root_hash = '" + recorded + "'");
   status = srv.vellum("project status --spec " + spec + " --db sqlite:" + db, test::reader_token);
   BOOST_TEST(boost::json::parse(status.out).at("lag").to_number<std::uint64_t>() == 10u, status.out);
 
