@@ -83,7 +83,7 @@ int run(int argc, char** argv) {
   std::uint64_t page = 500, poll_ms = 1000;
   bool once = false, skip = false;
   desc.add_options()("spec", po::value(&spec_arg), "the spec: a JSON file, builtin:events or builtin:state")(
-      "db", po::value(&db_url), "the view database: sqlite:PATH (created if missing)")(
+      "db", po::value(&db_url), "the view database: sqlite:PATH (created if missing) or postgresql://USER@HOST:PORT/DB")(
       "once", po::bool_switch(&once), "stop when caught up with the latest checkpoint (default: follow the log)")(
       "skip-on-error", po::bool_switch(&skip),
       "park an event whose handler fails in vellum_projection_errors and go on (default: stop at it)")(
@@ -94,7 +94,7 @@ int run(int argc, char** argv) {
   po::positional_options_description pos;
   po::variables_map vm;
   if (!parse_args(argc, argv, desc, pos, vm,
-                  "usage: vellum project run --spec FILE|builtin:NAME --db sqlite:PATH [--server URL] [--token T]\n"
+                  "usage: vellum project run --spec FILE|builtin:NAME --db sqlite:PATH|postgresql://… [--server URL] [--token T]\n"
                   "                          [--once] [--skip-on-error] [--log-key VKEY] [--page N]\n\n"
                   "Applies the log's events to the view, each page and the view's position in one database\n"
                   "transaction (a kill at any moment loses or repeats nothing), then follows the log until\n"
@@ -340,7 +340,7 @@ int verify_cmd(int argc, char** argv) {
 int cmd_project(int argc, char** argv) {
   const std::string usage =
       "usage: vellum project run|status|digest|verify [options]   (vellum project SUBCOMMAND --help)\n\n"
-      "Keeps a SQL view (SQLite) of the log current: run applies the spec's handlers to every event,\n"
+      "Keeps a SQL view (SQLite or PostgreSQL) of the log current: run applies the spec's handlers to every event,\n"
       "status shows where the view is, digest fingerprints its tables, verify checks the log state it\n"
       "records against the log's signed checkpoints. See docs/projections.md.\n";
   if (argc < 2) {

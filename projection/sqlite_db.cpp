@@ -223,12 +223,7 @@ class sqlite_db final : public view_db {
 
 }  // namespace
 
-result<std::unique_ptr<view_db>> view_db::open(std::string_view url) {
-  if (!url.starts_with("sqlite:"))
-    return status(make_error_code(boost::system::errc::invalid_argument),
-                  "--db: \"" + std::string(url) + "\" is not sqlite:PATH (PostgreSQL is not supported yet)");
-  const std::string path(url.substr(7));
-  if (path.empty()) return status(make_error_code(boost::system::errc::invalid_argument), "--db sqlite:PATH: no path");
+result<std::unique_ptr<view_db>> detail::open_sqlite(const std::string& path) {
   sqlite3* db = nullptr;
   if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr) !=
       SQLITE_OK) {

@@ -31,8 +31,10 @@ struct position_row {
 class view_db {
  public:
   virtual ~view_db() = default;
-  // "sqlite:PATH" (created if missing, WAL mode). Errors: invalid_argument
-  // for another scheme (naming what is supported), io_error from the database.
+  // "sqlite:PATH" (created if missing, WAL mode) or a libpq connection URI
+  // "postgresql://USER@HOST:PORT/DB" (the database must exist). Errors:
+  // invalid_argument for another scheme (naming what is supported),
+  // io_error from the database (its own message).
   [[nodiscard]] static result<std::unique_ptr<view_db>> open(std::string_view url);
 
   virtual dialect kind() const = 0;
@@ -53,6 +55,11 @@ class view_db {
   // reals as numbers, NULL as null, blobs as base64 strings).
   [[nodiscard]] virtual result<std::string> digest() = 0;
 };
+
+namespace detail {
+[[nodiscard]] result<std::unique_ptr<view_db>> open_sqlite(const std::string& path);
+[[nodiscard]] result<std::unique_ptr<view_db>> open_postgres(std::string_view url);
+}  // namespace detail
 
 // The bookkeeping tables, created with the view (both dialects).
 inline constexpr std::string_view bookkeeping_schema =

@@ -4,6 +4,7 @@
 // repeats nothing (a strict spec would fail on a repeat), and digests of
 // views built differently are equal.
 
+#include "pg_cluster.hpp"
 #include "server/client.hpp"
 #include "vellumd_process.hpp"
 
@@ -141,9 +142,9 @@ BOOST_AUTO_TEST_CASE(one_command_keeps_a_sqlite_view_current) {
   auto no_spec = srv.vellum("project run --db sqlite:" + db, test::reader_token);
   BOOST_TEST(no_spec.exit_code == 2, no_spec.out);
   BOOST_TEST(no_spec.out.find("--spec is required") != std::string::npos, no_spec.out);
-  auto pg = srv.vellum("project run --spec builtin:events --db postgresql://localhost/x", test::reader_token);
-  BOOST_TEST(pg.exit_code == 2, pg.out);
-  BOOST_TEST(pg.out.find("PostgreSQL is not supported yet") != std::string::npos, pg.out);
+  auto unknown_db = srv.vellum("project run --spec builtin:events --db mysql://localhost/x", test::reader_token);
+  BOOST_TEST(unknown_db.exit_code == 2, unknown_db.out);
+  BOOST_TEST(unknown_db.out.find("neither sqlite:PATH nor postgresql://") != std::string::npos, unknown_db.out);
   auto wrong_key = srv.vellum("project run --once --spec builtin:events --db sqlite:" + events_db +
                                   " --log-key 'other+00000000+AQ=='",
                               test::reader_token);
@@ -194,6 +195,35 @@ BOOST_AUTO_TEST_CASE(builtin_state_folds_each_stream_as_the_server_does) {
   BOOST_REQUIRE(srv.vellum("project run --once --page 1 --spec builtin:state --db sqlite:" + again, test::reader_token)
                     .exit_code == 0);
   BOOST_TEST(d1.out == srv.vellum("project digest --db sqlite:" + again).out);
+}
+
+BOOST_AUTO_TEST_CASE(the_same_specs_on_postgresql_give_the_same_views) {
+  test::pg_cluster pg;
+  test::vellumd_process srv;
+  submit_therapy(srv, 0, 120);
+  for (const std::string& s : {spec, std::string("builtin:state"), std::string("builtin:events")}) {
+    const std::string name = s == spec ? "plan" : s.substr(8);
+    const std::string lite = "sqlite:" + (srv.dir.path() / (name + ".db")).string();
+    const std::string pq = pg.create_database(name);
+    for (const auto& db : {lite, pq}) {
+      auto r = srv.vellum("project run --once --page 50 --spec " + s + " --db " + db, test::reader_token);
+      BOOST_REQUIRE_MESSAGE(r.exit_code == 0, db << ": " << r.out);
+    }
+    auto a = srv.vellum("project digest --db " + lite);
+    auto b = srv.vellum("project digest --db " + pq);
+    BOOST_TEST(a.exit_code == 0, a.out);
+    BOOST_TEST(b.exit_code == 0, b.out);
+    BOOST_TEST(a.out == b.out, s);
+    auto st = srv.vellum("project status --spec " + s + " --db " + pq, test::reader_token);
+    BOOST_REQUIRE_MESSAGE(st.exit_code == 0, st.out);
+    BOOST_TEST(boost::json::parse(st.out).at("position").to_number<std::uint64_t>() == 120u);
+    auto v = srv.vellum("project verify --spec " + s + " --db " + pq + " --log-key '" + srv.vkey + "'", test::reader_token);
+    BOOST_TEST(v.exit_code == 0, v.out);
+  }
+  auto refused = srv.vellum("project run --once --spec builtin:events --db postgresql://postgres@127.0.0.1:1/none",
+                            test::reader_token);
+  BOOST_TEST(refused.exit_code == 2, refused.out);
+  BOOST_TEST(refused.out.find("connect to postgresql://postgres@127.0.0.1:1/none") != std::string::npos, refused.out);
 }
 
 BOOST_AUTO_TEST_CASE(kill_9_at_any_moment_loses_and_repeats_nothing) {

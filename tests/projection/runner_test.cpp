@@ -10,6 +10,7 @@
 #include "crypto/keys.hpp"
 #include "crypto/leaf_entry.hpp"
 
+#include "pg_cluster.hpp"
 #include "test_util.hpp"
 
 #include <boost/json.hpp>
@@ -241,8 +242,56 @@ BOOST_AUTO_TEST_CASE(a_spec_of_another_version_is_refused_and_bad_schema_leaves_
   BOOST_TEST(!db->position("broken")->has_value());
   db.reset();
   BOOST_TEST(scalar(path, "SELECT count(*) FROM sqlite_master WHERE name = 'ok'") == 0);  // rolled back
-  BOOST_TEST(!view_db::open("postgresql://localhost/x").has_value());
   BOOST_TEST(!view_db::open("sqlite:").has_value());
+}
+
+BOOST_AUTO_TEST_CASE(the_same_spec_on_postgresql_gives_the_same_digest_as_on_sqlite) {
+  test::pg_cluster pg;
+  test::temp_dir dir;
+  const auto events = therapy_log(60);
+  auto lite = open_or_fail((dir.path() / "v.db").string());
+  auto pq = view_db::open(pg.create_database("views"));
+  BOOST_REQUIRE_MESSAGE(pq.has_value(), (pq ? "" : pq.error().message()));
+  std::string digests[2];
+  int i = 0;
+  for (view_db* db : {lite.get(), pq->get()}) {
+    runner r(*db, medication_spec(), {});
+    BOOST_REQUIRE_MESSAGE(r.open().has_value(), "open");
+    for (std::size_t from = 0; from < events.size(); from += 25) {
+      auto o = r.apply(std::span(events).subspan(from, std::min<std::size_t>(25, events.size() - from)), 60, root);
+      BOOST_REQUIRE_MESSAGE(o.has_value(), (o ? "" : o.error().message()));
+    }
+    BOOST_TEST(db->position("medication_plan")->value().position == 60u);
+    auto d = db->digest();
+    BOOST_REQUIRE_MESSAGE(d.has_value(), (d ? "" : d.error().message()));
+    digests[i++] = *d;
+  }
+  BOOST_TEST(digests[0] == digests[1]);
+
+  // A failing handler stops at its event on PostgreSQL too (a savepoint per
+  // event keeps the transaction usable), and --skip-on-error parks it.
+  auto strict = parse_spec(R"j({"name":"strict","schema":["CREATE TABLE once (drug TEXT PRIMARY KEY, seq BIGINT)"],
+      "handlers":[{"on":"MedicationPrescribed","sql":"INSERT INTO once (drug, seq) VALUES (:data.drug, :seq)"}]})j");
+  BOOST_REQUIRE(strict.has_value());
+  for (bool skip : {false, true}) {
+    auto db = view_db::open(pg.create_database(skip ? "parked" : "stopped"));
+    BOOST_REQUIRE(db.has_value());
+    runner r(**db, *strict, {skip});
+    BOOST_REQUIRE(r.open().has_value());
+    auto o = r.apply(std::span(events).subspan(0, 8), 8, root);
+    if (!skip) {
+      BOOST_REQUIRE(!o.has_value());
+      BOOST_TEST(o.error().message().find("event 3 (") != std::string::npos, o.error().message());
+      BOOST_TEST(o.error().message().find("duplicate key") != std::string::npos, o.error().message());
+      BOOST_TEST(r.position() == 3u);
+      BOOST_TEST((*db)->position("strict")->value().position == 3u);
+    } else {
+      BOOST_REQUIRE_MESSAGE(o.has_value(), (o ? "" : o.error().message()));
+      BOOST_TEST(o->parked == 4u);
+      BOOST_TEST(*(*db)->error_count("strict") == 4u);
+    }
+  }
+  BOOST_TEST(!view_db::open("postgresql://postgres@127.0.0.1:1/none").has_value());
 }
 
 BOOST_AUTO_TEST_SUITE_END()
