@@ -91,6 +91,8 @@ BOOST_AUTO_TEST_CASE(walkthrough_runs_as_written) {
   BOOST_TEST(r.out.find("bundle verified") != std::string::npos, r.out);
   BOOST_TEST(r.out.find("receipt verified") != std::string::npos, r.out);
   BOOST_TEST(std::filesystem::exists(dir.path() / "report.html"));
+  BOOST_TEST(r.out.find("state: caught up at 3 events") != std::string::npos, r.out);
+  BOOST_TEST(r.out.find("state: OK: the view (position 3) reflects the log at tree size 3") != std::string::npos, r.out);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
