@@ -28,7 +28,7 @@ const char* usage_text =
     "  export      fetch a sealed export (stream, prefix, seq or time range) into a file\n"
     "              that vellum-verify bundle checks offline\n"
     "views:\n"
-    "  project     keep a SQL view (SQLite, PostgreSQL) of the log current: run, status, digest, verify\n"
+    "  project     keep a SQL view (SQLite, PostgreSQL) of the log current: run, rebuild, status, digest, verify\n"
     "administration (on the server's machine):\n"
     "  fsck DATA_DIR          re-derive and check every leaf, tile, index and the root\n"
     "  backup DATA_DIR DEST   consistent hot copy of a live data directory, verified\n"

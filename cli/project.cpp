@@ -76,6 +76,102 @@ std::string eta(double seconds) {
   return buf;
 }
 
+// Applies the log's events to one view up to the log's latest signed
+// checkpoint, page by page, with progress on a terminal.
+class catch_up {
+ public:
+  catch_up(projection::runner& r, http_client& client, const server_url& url, std::string log_key, std::uint64_t page,
+           std::string label)
+      : r_(r), client_(client), url_(url), log_key_(std::move(log_key)), page_(page), label_(std::move(label)),
+        started_at_(r.position()) {}
+
+  // Returns the checkpoint size it caught up to (the view's position then,
+  // unless a stop was requested).
+  std::uint64_t to_latest() {
+    const auto cp = latest_checkpoint(client_, url_, log_key_);
+    std::uint64_t position = r_.position();
+    if (cp.size < position)
+      throw cli_error("the log's checkpoint (size " + std::to_string(cp.size) + ") is behind the view (position " +
+                          std::to_string(position) + "): is this the log the view was built from?",
+                      exit_failed);
+    while (position < cp.size && !stop_requested.load()) {
+      const std::uint64_t n = std::min<std::uint64_t>(page_, cp.size - position);
+      auto res = client_.request("GET", "/v1/log/events?from=" + std::to_string(position) + "&limit=" + std::to_string(n));
+      if (!res) fail_unreachable(url_, res.error());
+      if (res->status != 200) throw cli_error("reading the log failed", http_failure("reading the log", *res));
+      boost::system::error_code ec;
+      auto body = json::parse(res->body, ec);
+      if (ec || !body.is_object() || !body.as_object().contains("events"))
+        throw cli_error("GET /v1/log/events: not the expected JSON", exit_failed);
+      std::vector<json::object> events;
+      for (const auto& e : body.at("events").as_array()) {
+        if (!e.is_object()) continue;
+        if (e.as_object().contains("seq") && e.at("seq").to_number<std::uint64_t>() >= cp.size) break;
+        events.push_back(e.as_object());
+      }
+      if (events.empty()) throw cli_error("GET /v1/log/events returned no events at " + std::to_string(position), exit_failed);
+      auto applied = r_.apply(events, cp.size, cp.root_hex);
+      if (!applied) {
+        if (tty_) std::cerr << "\n";
+        throw cli_error("stopped: " + applied.error().message() + "\n  the view is at position " +
+                            std::to_string(r_.position()) + "; fix the spec or run with --skip-on-error to park the event",
+                        exit_failed);
+      }
+      position = applied->position;
+      parked_ += applied->parked;
+      progress(position, cp.size);
+    }
+    if (tty_ && printed_) std::fprintf(stderr, "\n");
+    printed_ = false;
+    return cp.size;
+  }
+
+  std::uint64_t parked() const { return parked_; }
+
+ private:
+  void progress(std::uint64_t position, std::uint64_t size) {
+    const auto now = std::chrono::steady_clock::now();
+    if (!tty_ || now - last_ < std::chrono::milliseconds(250)) return;
+    last_ = now;
+    printed_ = true;
+    const double secs = std::chrono::duration<double>(now - started_).count();
+    const double rate = secs > 0 ? static_cast<double>(position - started_at_) / secs : 0;
+    std::fprintf(stderr, "\r%s: %llu / %llu events (%.0f%%), %.0f events/s, ETA %s%s   ", label_.c_str(),
+                 static_cast<unsigned long long>(position), static_cast<unsigned long long>(size),
+                 100.0 * static_cast<double>(position) / static_cast<double>(std::max<std::uint64_t>(size, 1)), rate,
+                 eta(rate > 0 ? static_cast<double>(size - position) / rate : -1).c_str(),
+                 parked_ ? (", " + std::to_string(parked_) + " parked").c_str() : "");
+  }
+
+  projection::runner& r_;
+  http_client& client_;
+  const server_url& url_;
+  std::string log_key_;
+  std::uint64_t page_;
+  std::string label_;
+  std::uint64_t started_at_;
+  std::uint64_t parked_ = 0;
+  bool tty_ = ::isatty(STDERR_FILENO) == 1;
+  bool printed_ = false;
+  std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
+  std::chrono::steady_clock::time_point last_ = started_ - std::chrono::seconds(1);
+};
+
+void announce(const projection::spec& s, std::uint64_t position, std::uint64_t size, std::uint64_t parked) {
+  std::fprintf(stderr, "%s: caught up at %llu events (checkpoint %llu)%s\n", s.name.c_str(),
+               static_cast<unsigned long long>(position), static_cast<unsigned long long>(size),
+               parked ? (", " + std::to_string(parked) + " events parked in vellum_projection_errors").c_str() : "");
+}
+
+// Follows the log until a stop is requested.
+void follow(catch_up& c, std::uint64_t poll_ms) {
+  while (!stop_requested.load()) {
+    for (std::uint64_t waited = 0; waited < poll_ms && !stop_requested.load(); waited += 50)
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    if (!stop_requested.load()) c.to_latest();
+  }
+}
+
 int run(int argc, char** argv) {
   po::options_description desc("project run options");
   connection_options conn;
@@ -94,8 +190,8 @@ int run(int argc, char** argv) {
   po::positional_options_description pos;
   po::variables_map vm;
   if (!parse_args(argc, argv, desc, pos, vm,
-                  "usage: vellum project run --spec FILE|builtin:NAME --db sqlite:PATH|postgresql://… [--server URL] [--token T]\n"
-                  "                          [--once] [--skip-on-error] [--log-key VKEY] [--page N]\n\n"
+                  "usage: vellum project run --spec FILE|builtin:NAME --db sqlite:PATH|postgresql://… [--server URL]\n"
+                  "                          [--token T] [--once] [--skip-on-error] [--log-key VKEY] [--page N]\n\n"
                   "Applies the log's events to the view, each page and the view's position in one database\n"
                   "transaction (a kill at any moment loses or repeats nothing), then follows the log until\n"
                   "interrupted (SIGINT/SIGTERM finish the current page)."))
@@ -111,69 +207,94 @@ int run(int argc, char** argv) {
   auto client = conn.connect();
   std::signal(SIGINT, on_stop_signal);
   std::signal(SIGTERM, on_stop_signal);
+  catch_up c(r, client, *url, log_key, page, s.name);
+  const std::uint64_t size = c.to_latest();
+  announce(s, r.position(), size, c.parked());
+  if (!once) follow(c, poll_ms);
+  return exit_ok;
+}
 
-  std::uint64_t position = row->position, parked_total = 0;
-  const bool tty = ::isatty(STDERR_FILENO) == 1;
-  const auto started = std::chrono::steady_clock::now();
-  const std::uint64_t started_at = position;
-  auto last_progress = started - std::chrono::seconds(1);
-  bool announced = false;
-  while (!stop_requested.load()) {
-    const auto cp = latest_checkpoint(client, *url, log_key);
-    if (cp.size < position)
-      throw cli_error("the log's checkpoint (size " + std::to_string(cp.size) + ") is behind the view (position " +
-                          std::to_string(position) + "): is this the log the view was built from?",
+int rebuild_cmd(int argc, char** argv) {
+  po::options_description desc("project rebuild options");
+  connection_options conn;
+  std::string spec_arg, db_url, log_key;
+  std::uint64_t page = 500, poll_ms = 1000;
+  bool follow_after = false, skip = false;
+  desc.add_options()("spec", po::value(&spec_arg), "the new spec (another version of the view's spec)")(
+      "db", po::value(&db_url), "the live view database: sqlite:PATH")(
+      "follow", po::bool_switch(&follow_after), "after the swap, go on following the log with the new version")(
+      "skip-on-error", po::bool_switch(&skip), "park failing events instead of stopping (as run)")(
+      "log-key", po::value(&log_key), "check each checkpoint's signature with this verifier key")(
+      "page", po::value(&page)->default_value(500), "events per page and per database transaction (1-1000)")(
+      "poll-ms", po::value(&poll_ms)->default_value(1000), "with --follow: how often to look for new events");
+  conn.add_to(desc);
+  po::positional_options_description pos;
+  po::variables_map vm;
+  if (!parse_args(argc, argv, desc, pos, vm,
+                  "usage: vellum project rebuild --spec NEW --db sqlite:PATH [--follow] [--server URL] [--token T]\n\n"
+                  "Builds a new version of a view beside the live one (PATH.rebuild-vN; an interrupted rebuild\n"
+                  "goes on where it stopped), catches it up with the log, then swaps it in with one atomic rename,\n"
+                  "keeping the previous version as PATH.previous-vM. Readers keep the live view until the swap;\n"
+                  "the swap needs nothing else to have the live view open (stop its vellum project run first)."))
+    return exit_ok;
+  if (page == 0 || page > 1000) throw cli_error("--page: 1 to 1000");
+  if (!db_url.starts_with("sqlite:"))
+    throw cli_error("rebuild works on sqlite:PATH views; on PostgreSQL, build the new version into another database "
+                    "with vellum project run and point readers at it");
+  const std::string path = db_url.substr(7);
+  auto s = load_spec(spec_arg);
+  std::uint64_t old_version = 0;
+  {
+    auto live = open_db(db_url);
+    auto row = live->position(s.name);
+    if (!row) throw cli_error(row.error().message(), exit_failed);
+    if (!*row) throw cli_error("no view \"" + s.name + "\" in " + path + " to rebuild (vellum project run creates it)", exit_not_found);
+    old_version = (*row)->version;
+    if (old_version == s.version)
+      throw cli_error("the view \"" + s.name + "\" in " + path + " is already version " + std::to_string(s.version) +
+                          " (a rebuild builds another version)",
                       exit_failed);
-    while (position < cp.size && !stop_requested.load()) {
-      const std::uint64_t n = std::min<std::uint64_t>(page, cp.size - position);
-      auto res = client.request("GET", "/v1/log/events?from=" + std::to_string(position) + "&limit=" + std::to_string(n));
-      if (!res) fail_unreachable(*url, res.error());
-      if (res->status != 200) return http_failure("reading the log", *res);
-      boost::system::error_code ec;
-      auto body = json::parse(res->body, ec);
-      if (ec || !body.is_object() || !body.as_object().contains("events"))
-        throw cli_error("GET /v1/log/events: not the expected JSON", exit_failed);
-      std::vector<json::object> events;
-      for (const auto& e : body.at("events").as_array()) {
-        if (!e.is_object()) continue;
-        if (e.as_object().contains("seq") && e.at("seq").to_number<std::uint64_t>() >= cp.size) break;
-        events.push_back(e.as_object());
-      }
-      if (events.empty()) throw cli_error("GET /v1/log/events returned no events at " + std::to_string(position), exit_failed);
-      auto applied = r.apply(events, cp.size, cp.root_hex);
-      if (!applied) {
-        std::cerr << "\n";
-        throw cli_error("stopped: " + applied.error().message() +
-                            "\n  the view is at position " + std::to_string(r.position()) +
-                            "; fix the spec or run with --skip-on-error to park the event",
-                        exit_failed);
-      }
-      position = applied->position;
-      parked_total += applied->parked;
-      const auto now = std::chrono::steady_clock::now();
-      if (tty && now - last_progress >= std::chrono::milliseconds(250)) {
-        last_progress = now;
-        const double secs = std::chrono::duration<double>(now - started).count();
-        const double rate = secs > 0 ? static_cast<double>(position - started_at) / secs : 0;
-        std::fprintf(stderr, "\r%s: %llu / %llu events (%.0f%%), %.0f events/s, ETA %s%s   ", s.name.c_str(),
-                     static_cast<unsigned long long>(position), static_cast<unsigned long long>(cp.size),
-                     100.0 * static_cast<double>(position) / static_cast<double>(std::max<std::uint64_t>(cp.size, 1)),
-                     rate, eta(rate > 0 ? static_cast<double>(cp.size - position) / rate : -1).c_str(),
-                     parked_total ? (", " + std::to_string(parked_total) + " parked").c_str() : "");
-      }
-    }
-    if (!announced || once) {
-      if (tty) std::fprintf(stderr, "\n");
-      std::fprintf(stderr, "%s: caught up at %llu events (checkpoint %llu)%s\n", s.name.c_str(),
-                   static_cast<unsigned long long>(position), static_cast<unsigned long long>(cp.size),
-                   parked_total ? (", " + std::to_string(parked_total) + " events parked in vellum_projection_errors").c_str()
-                                : "");
-      announced = true;
-    }
-    if (once) break;
-    for (std::uint64_t waited = 0; waited < poll_ms && !stop_requested.load(); waited += 50)
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
+  auto url = parse_server_url(conn.server);
+  if (!url) throw cli_error("--server: " + url.error().message());
+  auto client = conn.connect();
+  std::signal(SIGINT, on_stop_signal);
+  std::signal(SIGTERM, on_stop_signal);
+  const std::string built = path + ".rebuild-v" + std::to_string(s.version);
+  {
+    auto db = open_db("sqlite:" + built);
+    projection::runner r(*db, s, {skip});
+    auto row = r.open();
+    if (!row) throw cli_error(row.error().message(), exit_failed);
+    if (row->position > 0) std::fprintf(stderr, "%s: going on with the rebuild in %s at %llu events\n", s.name.c_str(),
+                                        built.c_str(), static_cast<unsigned long long>(row->position));
+    catch_up c(r, client, *url, log_key, page, s.name + " v" + std::to_string(s.version));
+    // Until a look at the log finds nothing new: then the new version is as current as the live one.
+    for (std::uint64_t size = c.to_latest(); !stop_requested.load();) {
+      const std::uint64_t again = c.to_latest();
+      if (again == size) break;
+      size = again;
+    }
+    if (stop_requested.load()) {
+      std::fprintf(stderr, "%s: rebuild interrupted at %llu events; run it again to go on\n", s.name.c_str(),
+                   static_cast<unsigned long long>(r.position()));
+      return exit_failed;
+    }
+    announce(s, r.position(), r.position(), c.parked());
+  }
+  const std::string previous = path + ".previous-v" + std::to_string(old_version);
+  if (auto sw = projection::swap_sqlite_file(path, built, previous); !sw)
+    throw cli_error("the new version is built in " + built + " but not swapped in: " + sw.error().message(), exit_failed);
+  std::fprintf(stderr, "%s: version %llu swapped into %s (version %llu kept as %s)\n", s.name.c_str(),
+               static_cast<unsigned long long>(s.version), path.c_str(), static_cast<unsigned long long>(old_version),
+               previous.c_str());
+  if (!follow_after) return exit_ok;
+  auto db = open_db(db_url);
+  projection::runner r(*db, s, {skip});
+  if (auto row = r.open(); !row) throw cli_error(row.error().message(), exit_failed);
+  catch_up c(r, client, *url, log_key, page, s.name);
+  c.to_latest();
+  follow(c, poll_ms);
   return exit_ok;
 }
 
@@ -339,8 +460,9 @@ int verify_cmd(int argc, char** argv) {
 
 int cmd_project(int argc, char** argv) {
   const std::string usage =
-      "usage: vellum project run|status|digest|verify [options]   (vellum project SUBCOMMAND --help)\n\n"
+      "usage: vellum project run|rebuild|status|digest|verify [options]   (vellum project SUBCOMMAND --help)\n\n"
       "Keeps a SQL view (SQLite or PostgreSQL) of the log current: run applies the spec's handlers to every event,\n"
+      "rebuild builds a new version beside the live one and swaps it in when caught up,\n"
       "status shows where the view is, digest fingerprints its tables, verify checks the log state it\n"
       "records against the log's signed checkpoints. See docs/projections.md.\n";
   if (argc < 2) {
@@ -356,7 +478,8 @@ int cmd_project(int argc, char** argv) {
   if (sub == "status") return status_cmd(argc - 1, argv + 1);
   if (sub == "digest") return digest_cmd(argc - 1, argv + 1);
   if (sub == "verify") return verify_cmd(argc - 1, argv + 1);
-  throw cli_error("unknown subcommand \"" + std::string(sub) + "\" (run, status, digest, verify)");
+  if (sub == "rebuild") return rebuild_cmd(argc - 1, argv + 1);
+  throw cli_error("unknown subcommand \"" + std::string(sub) + "\" (run, rebuild, status, digest, verify)");
 }
 
 }  // namespace vellum::cli

@@ -10,7 +10,12 @@
 
 #include <sqlite3.h>
 
+#include "base/file.hpp"
+
+#include <unistd.h>
+
 #include <algorithm>
+#include <filesystem>
 #include <cstdio>
 #include <map>
 
@@ -238,6 +243,35 @@ result<std::unique_ptr<view_db>> detail::open_sqlite(const std::string& path) {
     if (auto r = out->exec(pragma); !r) return r.error().with_reason("open " + path);
   }
   return std::unique_ptr<view_db>(std::move(out));
+}
+
+result<void> swap_sqlite_file(const std::string& live, const std::string& built, const std::string& previous) {
+  auto io = [](std::string m) { return status(make_error_code(boost::system::errc::io_error), std::move(m)); };
+  // Each file on its own, with no -wal beside it: a WAL file belongs to the
+  // database that wrote it, so none may be left for the other to read.
+  for (const auto* file : {&live, &built}) {
+    sqlite3* db = nullptr;
+    if (sqlite3_open_v2(file->c_str(), &db, SQLITE_OPEN_READWRITE, nullptr) != SQLITE_OK) {
+      status e = db_error(db, "open " + *file);
+      sqlite3_close(db);
+      return e;
+    }
+    sqlite3_stmt* st = nullptr;
+    std::string mode;
+    if (sqlite3_prepare_v2(db, "PRAGMA journal_mode=DELETE", -1, &st, nullptr) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
+      mode = reinterpret_cast<const char*>(sqlite3_column_text(st, 0));
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    if (mode != "delete")
+      return io(*file + " is in use (another connection has it open: stop vellum project run on it and retry)");
+  }
+  std::error_code ec;
+  std::filesystem::remove(previous, ec);
+  if (::link(live.c_str(), previous.c_str()) != 0) return io("cannot keep the previous version as " + previous);
+  if (::rename(built.c_str(), live.c_str()) != 0) return io("cannot rename " + built + " to " + live);
+  const auto dir = std::filesystem::path(live).parent_path();
+  if (auto d = vellum::fsync_directory(dir.empty() ? "." : dir.string()); !d) return d.error();
+  return {};
 }
 
 }  // namespace vellum::projection

@@ -56,6 +56,14 @@ class view_db {
   [[nodiscard]] virtual result<std::string> digest() = 0;
 };
 
+// Swaps a rebuilt SQLite view file into place: `live` must not be open
+// elsewhere (it is switched out of WAL mode, which needs sole access), then
+// hard-linked to `previous` and replaced by `built` with one atomic rename
+// (the directory fsynced). Errors: io_error naming the step ("the live view
+// is in use…").
+[[nodiscard]] result<void> swap_sqlite_file(const std::string& live, const std::string& built,
+                                            const std::string& previous);
+
 namespace detail {
 [[nodiscard]] result<std::unique_ptr<view_db>> open_sqlite(const std::string& path);
 [[nodiscard]] result<std::unique_ptr<view_db>> open_postgres(std::string_view url);

@@ -226,6 +226,60 @@ BOOST_AUTO_TEST_CASE(the_same_specs_on_postgresql_give_the_same_views) {
   BOOST_TEST(refused.out.find("connect to postgresql://postgres@127.0.0.1:1/none") != std::string::npos, refused.out);
 }
 
+BOOST_AUTO_TEST_CASE(rebuild_builds_a_new_version_beside_the_live_one_and_swaps_it_in) {
+  test::vellumd_process srv;
+  submit_therapy(srv, 0, 80);
+  const std::string db = (srv.dir.path() / "views.db").string();
+  BOOST_REQUIRE(srv.vellum("project run --once --spec " + spec + " --db sqlite:" + db, test::reader_token).exit_code == 0);
+  const std::string v1_digest = srv.vellum("project digest --db sqlite:" + db).out;
+  // Version 2 adds a column to medication_changes.
+  std::string v2 = test::read_text(spec);
+  v2.replace(v2.find("\"version\": 1"), 12, "\"version\": 2");
+  v2.replace(v2.find("CREATE TABLE medication_changes ("), 33, "CREATE TABLE medication_changes (v2 INTEGER DEFAULT 2, ");
+  test::write_text(srv.dir.path() / "v2.json", v2);
+  // The running version refuses the new spec…
+  auto refused = srv.vellum("project run --once --spec v2.json --db sqlite:" + db, test::reader_token);
+  BOOST_TEST(refused.exit_code == 1, refused.out);
+  BOOST_TEST(refused.out.find("is version 1, the spec is version 2") != std::string::npos, refused.out);
+  // …a rebuild builds it beside, catches up (with events that arrive meanwhile) and swaps.
+  submit_therapy(srv, 80, 20);
+  auto rebuilt = srv.vellum("project rebuild --spec v2.json --db sqlite:" + db, test::reader_token);
+  BOOST_REQUIRE_MESSAGE(rebuilt.exit_code == 0, rebuilt.out);
+  BOOST_TEST(rebuilt.out.find("version 2 swapped into") != std::string::npos, rebuilt.out);
+  BOOST_TEST(scalar(db, "SELECT version FROM vellum_projection") == 2);
+  BOOST_TEST(scalar(db, "SELECT position FROM vellum_projection") == 100);
+  BOOST_TEST(scalar(db, "SELECT count(*) FROM medication_changes WHERE v2 = 2") == 100);
+  BOOST_TEST(scalar(db + ".previous-v1", "SELECT version FROM vellum_projection") == 1);
+  BOOST_TEST(srv.vellum("project digest --db sqlite:" + db + ".previous-v1").out == v1_digest);
+  BOOST_TEST(!std::filesystem::exists(db + ".rebuild-v2"));
+  // The swapped view goes on as any other; the same version again is refused.
+  submit_therapy(srv, 100, 5);
+  auto run = srv.vellum("project run --once --spec v2.json --db sqlite:" + db, test::reader_token);
+  BOOST_TEST(run.exit_code == 0, run.out);
+  BOOST_TEST(scalar(db, "SELECT count(*) FROM medication_changes") == 105);
+  auto same = srv.vellum("project rebuild --spec v2.json --db sqlite:" + db, test::reader_token);
+  BOOST_TEST(same.exit_code == 1, same.out);
+  BOOST_TEST(same.out.find("already version 2") != std::string::npos, same.out);
+
+  // While the live view is open elsewhere (a follower), the swap waits for it: refused, nothing lost.
+  std::string v3 = v2;
+  v3.replace(v3.find("\"version\": 2"), 12, "\"version\": 3");
+  test::write_text(srv.dir.path() / "v3.json", v3);
+  sqlite3* holder = nullptr;
+  BOOST_REQUIRE_EQUAL(sqlite3_open(db.c_str(), &holder), SQLITE_OK);
+  BOOST_REQUIRE_EQUAL(sqlite3_exec(holder, "BEGIN; SELECT count(*) FROM vellum_projection;", nullptr, nullptr, nullptr), SQLITE_OK);
+  auto busy = srv.vellum("project rebuild --spec v3.json --db sqlite:" + db, test::reader_token);
+  sqlite3_exec(holder, "COMMIT", nullptr, nullptr, nullptr);
+  sqlite3_close(holder);
+  BOOST_TEST(busy.exit_code == 1, busy.out);
+  BOOST_TEST(busy.out.find("is in use") != std::string::npos, busy.out);
+  BOOST_TEST(scalar(db, "SELECT version FROM vellum_projection") == 2);
+  auto retry = srv.vellum("project rebuild --spec v3.json --db sqlite:" + db, test::reader_token);
+  BOOST_TEST(retry.exit_code == 0, retry.out);
+  BOOST_TEST(retry.out.find("going on with the rebuild") != std::string::npos, retry.out);
+  BOOST_TEST(scalar(db, "SELECT version FROM vellum_projection") == 3);
+}
+
 BOOST_AUTO_TEST_CASE(kill_9_at_any_moment_loses_and_repeats_nothing) {
   test::vellumd_process srv;
   submit_therapy(srv, 0, 1500);
