@@ -214,6 +214,84 @@ int run(int argc, char** argv) {
   return exit_ok;
 }
 
+// The schema a PostgreSQL connection's unqualified tables go to.
+std::string current_schema(projection::view_db& db) {
+  auto rows = db.query({"SELECT current_schema()", {}}, {});
+  if (!rows || rows->empty() || !std::holds_alternative<std::string>(rows->front().front()))
+    throw cli_error("cannot read the connection's current schema", exit_failed);
+  return std::get<std::string>(rows->front().front());
+}
+
+// rebuild on PostgreSQL: the new version is built in schema LIVE_rebuild_vN
+// and swapped in by renaming schemas in one transaction.
+int rebuild_postgres(const projection::spec& s, const std::string& db_url, const connection_options& conn,
+                     const std::string& log_key, std::uint64_t page, std::uint64_t poll_ms, bool follow_after, bool skip) {
+  std::string live_schema;
+  std::uint64_t old_version = 0;
+  {
+    auto live = open_db(db_url);
+    live_schema = current_schema(*live);
+    auto row = live->position(s.name);
+    if (!row) throw cli_error(row.error().message(), exit_failed);
+    if (!*row) throw cli_error("no view \"" + s.name + "\" in schema " + live_schema + " to rebuild (vellum project run creates it)", exit_not_found);
+    old_version = (*row)->version;
+    if (old_version == s.version)
+      throw cli_error("the view \"" + s.name + "\" is already version " + std::to_string(s.version) +
+                          " (a rebuild builds another version)", exit_failed);
+  }
+  if (live_schema == "public")
+    throw cli_error("rebuild on PostgreSQL swaps the view's schema, so the view needs a schema of its own, not public: "
+                    "create one (CREATE SCHEMA views), build there (…?options=-csearch_path%3Dviews in the --db URI), "
+                    "then rebuild", exit_usage);
+  const std::string built = live_schema + "_rebuild_v" + std::to_string(s.version);
+  const std::string previous = live_schema + "_previous_v" + std::to_string(old_version);
+  auto url = parse_server_url(conn.server);
+  if (!url) throw cli_error("--server: " + url.error().message());
+  auto client = conn.connect();
+  std::signal(SIGINT, on_stop_signal);
+  std::signal(SIGTERM, on_stop_signal);
+  {
+    auto db = open_db(db_url);
+    const std::string q = projection::quote_identifier(built);
+    if (auto r = db->exec("CREATE SCHEMA IF NOT EXISTS " + q + "; SET search_path TO " + q); !r)
+      throw cli_error(r.error().message(), exit_failed);
+    projection::runner r(*db, s, {skip});
+    auto row = r.open();
+    if (!row) throw cli_error(row.error().message(), exit_failed);
+    if (row->position > 0) std::fprintf(stderr, "%s: going on with the rebuild in schema %s at %llu events\n",
+                                        s.name.c_str(), built.c_str(), static_cast<unsigned long long>(row->position));
+    catch_up c(r, client, *url, log_key, page, s.name + " v" + std::to_string(s.version));
+    for (std::uint64_t size = c.to_latest(); !stop_requested.load();) {
+      const std::uint64_t again = c.to_latest();
+      if (again == size) break;
+      size = again;
+    }
+    if (stop_requested.load()) {
+      std::fprintf(stderr, "%s: rebuild interrupted at %llu events; run it again to go on\n", s.name.c_str(),
+                   static_cast<unsigned long long>(r.position()));
+      return exit_failed;
+    }
+    announce(s, r.position(), r.position(), c.parked());
+  }
+  {
+    auto db = open_db(db_url);
+    if (auto sw = projection::swap_postgres_schema(*db, live_schema, built, previous); !sw)
+      throw cli_error("the new version is built in schema " + built + " but not swapped in: " + sw.error().message(),
+                      exit_failed);
+  }
+  std::fprintf(stderr, "%s: version %llu swapped into schema %s (version %llu kept as schema %s)\n", s.name.c_str(),
+               static_cast<unsigned long long>(s.version), live_schema.c_str(),
+               static_cast<unsigned long long>(old_version), previous.c_str());
+  if (!follow_after) return exit_ok;
+  auto db = open_db(db_url);
+  projection::runner r(*db, s, {skip});
+  if (auto row = r.open(); !row) throw cli_error(row.error().message(), exit_failed);
+  catch_up c(r, client, *url, log_key, page, s.name);
+  c.to_latest();
+  follow(c, poll_ms);
+  return exit_ok;
+}
+
 int rebuild_cmd(int argc, char** argv) {
   po::options_description desc("project rebuild options");
   connection_options conn;
@@ -221,7 +299,7 @@ int rebuild_cmd(int argc, char** argv) {
   std::uint64_t page = 500, poll_ms = 1000;
   bool follow_after = false, skip = false;
   desc.add_options()("spec", po::value(&spec_arg), "the new spec (another version of the view's spec)")(
-      "db", po::value(&db_url), "the live view database: sqlite:PATH")(
+      "db", po::value(&db_url), "the live view database: sqlite:PATH, or postgresql://… (a schema of its own)")(
       "follow", po::bool_switch(&follow_after), "after the swap, go on following the log with the new version")(
       "skip-on-error", po::bool_switch(&skip), "park failing events instead of stopping (as run)")(
       "log-key", po::value(&log_key), "check each checkpoint's signature with this verifier key")(
@@ -231,18 +309,18 @@ int rebuild_cmd(int argc, char** argv) {
   po::positional_options_description pos;
   po::variables_map vm;
   if (!parse_args(argc, argv, desc, pos, vm,
-                  "usage: vellum project rebuild --spec NEW --db sqlite:PATH [--follow] [--server URL] [--token T]\n\n"
+                  "usage: vellum project rebuild --spec NEW --db sqlite:PATH|postgresql://… [--follow] [--server URL]\n\n"
                   "Builds a new version of a view beside the live one (PATH.rebuild-vN; an interrupted rebuild\n"
                   "goes on where it stopped), catches it up with the log, then swaps it in with one atomic rename,\n"
                   "keeping the previous version as PATH.previous-vM. Readers keep the live view until the swap;\n"
-                  "the swap needs nothing else to have the live view open (stop its vellum project run first)."))
+                  "the swap needs nothing else to have the live view open (stop its vellum project run first).\n"
+                  "On PostgreSQL the view must live in a schema of its own (not public): the new version is built\n"
+                  "in schema S_rebuild_vN and swapped in by renaming schemas in one transaction (S_previous_vM kept)."))
     return exit_ok;
   if (page == 0 || page > 1000) throw cli_error("--page: 1 to 1000");
-  if (!db_url.starts_with("sqlite:"))
-    throw cli_error("rebuild works on sqlite:PATH views; on PostgreSQL, build the new version into another database "
-                    "with vellum project run and point readers at it");
-  const std::string path = db_url.substr(7);
   auto s = load_spec(spec_arg);
+  if (!db_url.starts_with("sqlite:")) return rebuild_postgres(s, db_url, conn, log_key, page, poll_ms, follow_after, skip);
+  const std::string path = db_url.substr(7);
   std::uint64_t old_version = 0;
   {
     auto live = open_db(db_url);

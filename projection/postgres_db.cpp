@@ -206,6 +206,27 @@ class postgres_db final : public view_db {
 
 }  // namespace
 
+std::string quote_identifier(std::string_view id) {
+  std::string out = "\"";
+  for (char c : id) {
+    if (c == '"') out += '"';
+    out += c;
+  }
+  return out + "\"";
+}
+
+result<void> swap_postgres_schema(view_db& db, const std::string& live, const std::string& built,
+                                  const std::string& previous) {
+  const std::string sql = "BEGIN; DROP SCHEMA IF EXISTS " + quote_identifier(previous) + " CASCADE; ALTER SCHEMA " +
+                          quote_identifier(live) + " RENAME TO " + quote_identifier(previous) + "; ALTER SCHEMA " +
+                          quote_identifier(built) + " RENAME TO " + quote_identifier(live) + "; COMMIT";
+  if (auto r = db.exec(sql); !r) {
+    (void)db.exec("ROLLBACK");
+    return r.error().with_reason("swap schema " + built + " into " + live);
+  }
+  return {};
+}
+
 result<std::unique_ptr<view_db>> detail::open_postgres(std::string_view url) {
   PGconn* c = PQconnectdb(std::string(url).c_str());
   if (!c || PQstatus(c) != CONNECTION_OK) {
@@ -216,6 +237,11 @@ result<std::unique_ptr<view_db>> detail::open_postgres(std::string_view url) {
   auto db = std::make_unique<postgres_db>(c);
   // Plain warnings (e.g. "relation already exists, skipping") are not errors: keep them off stderr.
   if (auto r = db->exec("SET client_min_messages = warning"); !r) return r.error();
+  auto schema = db->query({"SELECT current_schema()", {}}, {});
+  if (!schema) return schema.error();
+  if (schema->empty() || std::holds_alternative<std::monostate>(schema->front().front()))
+    return status(make_error_code(boost::system::errc::invalid_argument),
+                  "connect to " + std::string(url) + ": its search_path names no existing schema (CREATE SCHEMA it first)");
   return std::unique_ptr<view_db>(std::move(db));
 }
 

@@ -53,7 +53,10 @@ translated position_upsert(dialect d) {
   return {"INSERT INTO vellum_projection (name, version, position, tree_size, root_hash) VALUES (" + ph(d, 1) + ", " +
               ph(d, 2) + ", " + ph(d, 3) + ", " + ph(d, 4) + ", " + ph(d, 5) +
               ") ON CONFLICT (name) DO UPDATE SET version = excluded.version, position = excluded.position, "
-              "tree_size = excluded.tree_size, root_hash = excluded.root_hash",
+              "tree_size = excluded.tree_size, root_hash = excluded.root_hash "
+              // Only over a row of the same version: a runner whose view was
+              // rebuilt and swapped under it must not write into the new one.
+              "WHERE vellum_projection.version = excluded.version RETURNING position",
           {}};
 }
 
@@ -325,12 +328,17 @@ result<runner::outcome> runner::apply(std::span<const json::object> events, std:
     ++out.parked;
   }
   const std::uint64_t new_position = end < seqs.size() ? seqs[end] : position_ + seqs.size();
-  auto written = db_.run(position_upsert(db_.kind()), {spec_.name, static_cast<std::int64_t>(spec_.version),
-                                                       static_cast<std::int64_t>(new_position),
-                                                       static_cast<std::int64_t>(tree_size), root_hex});
+  auto written = db_.query(position_upsert(db_.kind()), {spec_.name, static_cast<std::int64_t>(spec_.version),
+                                                         static_cast<std::int64_t>(new_position),
+                                                         static_cast<std::int64_t>(tree_size), root_hex});
   if (!written) {
     (void)db_.exec("ROLLBACK");
     return written.error();
+  }
+  if (written->empty()) {
+    (void)db_.exec("ROLLBACK");
+    return invalid("the view \"" + spec_.name + "\" is no longer version " + std::to_string(spec_.version) +
+                   " (rebuilt and swapped meanwhile): nothing of this page was written; restart with the new spec");
   }
   if (auto c = db_.exec("COMMIT"); !c) {
     (void)db_.exec("ROLLBACK");

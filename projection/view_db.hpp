@@ -64,6 +64,15 @@ class view_db {
 [[nodiscard]] result<void> swap_sqlite_file(const std::string& live, const std::string& built,
                                             const std::string& previous);
 
+// Swaps a view rebuilt in schema `built` into schema `live` on PostgreSQL,
+// in one transaction (readers see the old view or the new one, never a
+// mix): `previous` (dropped first if there) becomes the old schema's name,
+// then `built` takes `live`'s name.
+[[nodiscard]] result<void> swap_postgres_schema(view_db& db, const std::string& live, const std::string& built,
+                                                const std::string& previous);
+// A PostgreSQL identifier, quoted.
+std::string quote_identifier(std::string_view id);
+
 namespace detail {
 [[nodiscard]] result<std::unique_ptr<view_db>> open_sqlite(const std::string& path);
 [[nodiscard]] result<std::unique_ptr<view_db>> open_postgres(std::string_view url);

@@ -60,10 +60,16 @@ class pg_cluster {
 
   // A new, empty database and its libpq URI.
   std::string create_database(const std::string& name) {
-    auto r = run_command(as_pg_ + "/usr/lib/postgresql/15/bin/psql -X -q -h 127.0.0.1 -p " + std::to_string(port_) +
-                         " -U postgres -d postgres -c 'CREATE DATABASE " + name + "' 2>&1; echo $?");
-    BOOST_REQUIRE_MESSAGE(r.out.ends_with("0\n"), "CREATE DATABASE " << name << ": " << r.out);
+    sql("postgres", "CREATE DATABASE " + name);
     return "postgresql://postgres@127.0.0.1:" + std::to_string(port_) + "/" + name;
+  }
+
+  // Runs one statement (no single quotes in it) in database `db`; its output.
+  std::string sql(const std::string& db, const std::string& statement) {
+    auto r = run_command(as_pg_ + "/usr/lib/postgresql/15/bin/psql -X -q -At -h 127.0.0.1 -p " + std::to_string(port_) +
+                         " -U postgres -d " + db + " -c '" + statement + "' 2>&1; echo \"exit $?\"");
+    BOOST_REQUIRE_MESSAGE(r.out.ends_with("exit 0\n"), statement << ": " << r.out);
+    return r.out.substr(0, r.out.size() - 7);
   }
 
  private:

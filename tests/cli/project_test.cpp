@@ -280,6 +280,47 @@ BOOST_AUTO_TEST_CASE(rebuild_builds_a_new_version_beside_the_live_one_and_swaps_
   BOOST_TEST(scalar(db, "SELECT version FROM vellum_projection") == 3);
 }
 
+BOOST_AUTO_TEST_CASE(rebuild_on_postgresql_swaps_the_views_schema_in_one_transaction) {
+  test::pg_cluster pg;
+  test::vellumd_process srv;
+  submit_therapy(srv, 0, 60);
+  const std::string in_public = pg.create_database("clinic");
+  pg.sql("clinic", "CREATE SCHEMA views");
+  const std::string in_views = in_public + "?options=-csearch_path%3Dviews";
+  BOOST_REQUIRE(srv.vellum("project run --once --spec " + spec + " --db '" + in_views + "'", test::reader_token).exit_code == 0);
+  BOOST_TEST(pg.sql("clinic", "SELECT count(*) FROM views.medication_changes") == "60\n");
+  std::string v2 = test::read_text(spec);
+  v2.replace(v2.find("\"version\": 1"), 12, "\"version\": 2");
+  v2.replace(v2.find("CREATE TABLE medication_changes ("), 33, "CREATE TABLE medication_changes (v2 INTEGER DEFAULT 2, ");
+  test::write_text(srv.dir.path() / "v2.json", v2);
+  submit_therapy(srv, 60, 10);
+  auto rebuilt = srv.vellum("project rebuild --spec v2.json --db '" + in_views + "'", test::reader_token);
+  BOOST_REQUIRE_MESSAGE(rebuilt.exit_code == 0, rebuilt.out);
+  BOOST_TEST(rebuilt.out.find("version 2 swapped into schema views (version 1 kept as schema views_previous_v1)") !=
+                 std::string::npos,
+             rebuilt.out);
+  BOOST_TEST(pg.sql("clinic", "SELECT version, position FROM views.vellum_projection") == "2|70\n");
+  BOOST_TEST(pg.sql("clinic", "SELECT count(*) FROM views.medication_changes WHERE v2 = 2") == "70\n");
+  BOOST_TEST(pg.sql("clinic", "SELECT version, position FROM views_previous_v1.vellum_projection") == "1|60\n");
+  // A runner of the old version is refused by the swapped view.
+  auto stale = srv.vellum("project run --once --spec " + spec + " --db '" + in_views + "'", test::reader_token);
+  BOOST_TEST(stale.exit_code == 1, stale.out);
+  BOOST_TEST(stale.out.find("is version 2, the spec is version 1") != std::string::npos, stale.out);
+  // In the public schema, a rebuild is refused with what to do.
+  BOOST_REQUIRE(srv.vellum("project run --once --spec builtin:events --db " + in_public, test::reader_token).exit_code == 0);
+  auto events_v2 = std::string(R"j({"name":"events","version":2,"schema":["CREATE TABLE events (seq BIGINT PRIMARY KEY)"],
+      "handlers":[{"on":"*","sql":"INSERT INTO events (seq) VALUES (:seq)"}]})j");
+  test::write_text(srv.dir.path() / "events2.json", events_v2);
+  auto in_pub = srv.vellum("project rebuild --spec events2.json --db " + in_public, test::reader_token);
+  BOOST_TEST(in_pub.exit_code == 2, in_pub.out);
+  BOOST_TEST(in_pub.out.find("needs a schema of its own, not public") != std::string::npos, in_pub.out);
+  auto no_schema = srv.vellum("project run --once --spec builtin:events --db '" + in_public +
+                                  "?options=-csearch_path%3Dnowhere'",
+                              test::reader_token);
+  BOOST_TEST(no_schema.exit_code == 2, no_schema.out);
+  BOOST_TEST(no_schema.out.find("names no existing schema") != std::string::npos, no_schema.out);
+}
+
 BOOST_AUTO_TEST_CASE(kill_9_at_any_moment_loses_and_repeats_nothing) {
   test::vellumd_process srv;
   submit_therapy(srv, 0, 1500);
