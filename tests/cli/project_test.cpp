@@ -364,6 +364,35 @@ BOOST_AUTO_TEST_CASE(kill_9_at_any_moment_loses_and_repeats_nothing) {
   BOOST_TEST(a.exit_code == 0);
   BOOST_TEST(a.out.size() == 65u, a.out);
   BOOST_TEST(a.out == b.out);
+
+  // On PostgreSQL too: the page and the position commit together.
+  test::pg_cluster pg;
+  const std::string pq = pg.create_database("killed");
+  const std::string pg_cmd = "cd " + srv.dir.str() + " && (VELLUM_SERVER=" + srv.url + " VELLUM_TOKEN=" +
+                             test::reader_token + " " + test::binary("vellum") +
+                             " project run --spec strict.json --page 20 --db " + pq + " > kill-pg.txt 2>&1 & echo $!)";
+  last = 0;
+  midway = 0;
+  for (int round = 0; round < 12; ++round) {
+    const int pid = std::stoi(test::run_command(pg_cmd).out);
+    std::this_thread::sleep_for(std::chrono::milliseconds(60 + 80 * round));
+    ::kill(pid, SIGKILL);
+    test::run_command("for i in $(seq 100); do kill -0 " + std::to_string(pid) + " 2>/dev/null || break; sleep 0.02; done");
+    const std::string tables = pg.sql("killed", "SELECT count(*) FROM pg_tables WHERE tablename = $$vellum_projection$$");
+    if (tables != "1\n") continue;  // killed before the view was created
+    const auto pos = std::stoll(pg.sql("killed", "SELECT coalesce((SELECT position FROM vellum_projection), 0)"));
+    const auto rows = std::stoll(pg.sql("killed", "SELECT count(*) FROM applied"));
+    BOOST_TEST(pos >= last);
+    BOOST_TEST(rows == pos);
+    last = pos;
+    if (pos > 0 && pos < 1500) ++midway;
+    if (pos == 1500) break;
+  }
+  auto pg_finish = srv.vellum("project run --once --spec strict.json --db " + pq, test::reader_token);
+  BOOST_REQUIRE_MESSAGE(pg_finish.exit_code == 0, pg_finish.out << test::read_text((srv.dir.path() / "kill-pg.txt").string()));
+  BOOST_TEST(pg.sql("killed", "SELECT count(*), count(DISTINCT seq), max(seq) FROM applied") == "1500|1500|1499\n");
+  BOOST_TEST(midway >= 1, "no kill landed in the middle of the PostgreSQL catch-up");
+  BOOST_TEST(srv.vellum("project digest --db " + pq).out == a.out);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
