@@ -149,6 +149,11 @@ result<std::string> jws_sign(byte_view payload, const private_key& key,
   return out;
 }
 
+std::string_view jws_signing_input(std::string_view compact) {
+  const auto dot = compact.rfind('.');
+  return dot == std::string_view::npos ? compact : compact.substr(0, dot);
+}
+
 result<boost::json::object> jws_payload_object(std::string_view compact) {
   auto token = jws_parse(compact);
   if (!token) return token.error();

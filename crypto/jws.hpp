@@ -43,6 +43,13 @@ struct jws {
 // jws_parse's, or malformed_json when the payload is not an object.
 [[nodiscard]] result<boost::json::object> jws_payload_object(std::string_view compact);
 
+// The JWS Signing Input of a compact serialization (RFC 7515 §7.1:
+// BASE64URL(header) '.' BASE64URL(payload)): everything before the last
+// '.'. What a signature covers, so what identifies a statement: two
+// signatures over the same input (an ECDSA signature and its (r, n - s)
+// twin, or any re-signing) are the same statement.
+std::string_view jws_signing_input(std::string_view compact);
+
 // Checks that `alg` fits the key type (EdDSA ↔ Ed25519, ES256 ↔ P-256; else
 // algorithm_mismatch), then the signature over signing_input (bad_signature).
 [[nodiscard]] result<void> jws_verify(const jws& token, const public_key& key);

@@ -9,6 +9,7 @@
 // sees every batch before it.
 
 #include "crypto/encoding.hpp"
+#include "crypto/jws.hpp"
 #include "crypto/leaf_entry.hpp"
 #include "ledger/ledger_impl.hpp"
 
@@ -144,7 +145,9 @@ result<batch_builder::idempotency> batch_builder::settle_repeat(std::size_t i, c
   const statement& s = batch[i];
   if (auto it = local_ids_.find(id); it != local_ids_.end()) {
     const fresh_event& earlier = b_.fresh[it->second];
-    if (batch[earlier.index].jws == s.jws) {
+    // The same statement is the same signing input: a second signature over
+    // it (an ECDSA (r, n - s) twin) must not take the event id from it.
+    if (crypto::jws_signing_input(batch[earlier.index].jws) == crypto::jws_signing_input(s.jws)) {
       b_.out[i].duplicate = true;
       b_.repeats.push_back({i, earlier.rcpt.seq, true, {}});
     } else {
@@ -342,7 +345,7 @@ status resolve_repeats(const ledger::impl& l, const lmdb::txn& txn, batch_state&
     if (!value) return value.error();
     auto rec = crypto::decode_event_record(value->record);
     if (!rec) return errc::corrupt;
-    if (rec->jws != rp.jws) {
+    if (crypto::jws_signing_input(rec->jws) != crypto::jws_signing_input(rp.jws)) {
       o = append_outcome{errc::event_id_conflict, false, std::nullopt, {}};
       continue;
     }

@@ -212,8 +212,10 @@ class ledger {
 
   // Appends a batch in one LMDB write transaction (one fsync) and signs one
   // checkpoint covering it. Per statement, in order: idempotency (same
-  // event_id + same jws → duplicate with the original receipt; different
-  // jws → event_id_conflict), then expected_revision (revision_conflict).
+  // event_id + same JWS signing input → duplicate with the original receipt,
+  // whatever the signature bytes: an ECDSA (r, n - s) twin is the same
+  // statement; a different signing input → event_id_conflict), then
+  // expected_revision (revision_conflict).
   // A rejected statement never disturbs the others. If the whole commit
   // fails (storage_full, io_error), every outcome carries that error and
   // nothing was stored. Serialised internally.
