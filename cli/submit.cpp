@@ -172,7 +172,7 @@ int cmd_submit(int argc, char** argv) {
   connection_options conn;
   std::string key_file, kid, stream, type, data_file, data_json, author, occurred_at, event_id, expected = "any",
                                                                                                amends, voids, reason, meaning,
-                                                                                               metadata_json, save,
+                                                                                               metadata_json, save, log_origin,
                                                                                                batch, event_file;
   std::size_t batch_size = 100;
   int retries = 5;
@@ -191,6 +191,7 @@ int cmd_submit(int argc, char** argv) {
       "voids", po::value(&voids), "event_id this event withdraws (same stream; the fold skips it)")("reason", po::value(&reason),
                                                                    "why (required with --amends)")(
       "metadata-json", po::value(&metadata_json), "metadata as a JSON object text")(
+      "log", po::value(&log_origin), "bind the statement to the log of this origin (others refuse it; vellum log prints it)")(
       "save", po::value(&save), "write the receipt (or, with --batch, all receipts as NDJSON) here")(
       "event", po::value(&event_file), "JSON file with the event payload (flags override its members)")(
       "batch", po::value(&batch), "NDJSON file: one event payload per line (missing fields get defaults)")(
@@ -239,6 +240,7 @@ int cmd_submit(int argc, char** argv) {
   if (!occurred_at.empty()) p["occurred_at"] = occurred_at;
   if (!author.empty()) p["author"] = author.front() == '{' ? parse_json_arg("--author", author) : boost::json::value(author);
   if (!meaning.empty()) p["meaning"] = meaning;
+  if (!log_origin.empty()) p["log"] = log_origin;
   if (!amends.empty() && !voids.empty()) throw cli_error("give --amends or --voids, not both");
   if (!amends.empty() || !voids.empty()) {
     if (reason.empty()) throw cli_error(std::string(amends.empty() ? "--voids" : "--amends") +

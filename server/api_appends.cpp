@@ -59,7 +59,7 @@ response api::post_events(const call& c) {
   std::string_view body = req.body;
   while (!body.empty() && (body.back() == '\n' || body.back() == '\r')) body.remove_suffix(1);
   auto creds = creds_.get();
-  auto v = validate_statement(body, *creds, clock_());
+  auto v = validate_statement(body, *creds, clock_(), ledger_.origin());
   if (!v) return error_response(v.error());
   auto received = req.received;
   auto finish = [this, done = c.done, received, label = std::string(c.label),
@@ -162,7 +162,7 @@ response api::append_batch(const call& c) {
   // batch's statements back to back, in line order.
   std::vector<validation_result> checked;
   checked.reserve(lines.size());
-  for (auto line : lines) checked.push_back(validate_statement(line, *creds, now));
+  for (auto line : lines) checked.push_back(validate_statement(line, *creds, now, ledger_.origin()));
   std::vector<std::string> kids;
   for (const auto& v : checked)
     if (v && std::find(kids.begin(), kids.end(), v->kid) == kids.end()) kids.push_back(v->kid);

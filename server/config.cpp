@@ -154,6 +154,7 @@ token parse_token(const json::value& v, const std::string& path) {
 }
 
 void parse_credentials(const json::object& root, credentials& c) {
+  if (const auto* x = root.if_contains("require_log_binding")) c.require_log_binding = as_bool(*x, "require_log_binding");
   if (const auto* subs = root.if_contains("submitters")) {
     if (!subs->is_array()) fail("submitters", "must be an array");
     std::size_t i = 0;
@@ -366,7 +367,7 @@ void apply_config_json(std::string_view text, config& cfg) {
   refuse_placeholders(root, "");
   check_keys(root, "",
              {"listen", "data_dir", "origin", "log_key_file", "allow_plain_http_on_non_loopback",
-              "tls", "threads", "submitters", "tokens", "limits"});
+              "tls", "threads", "submitters", "tokens", "limits", "require_log_binding"});
   if (const auto* x = root.if_contains("listen"))
     parse_listen(as_string(*x, "listen"), "listen", cfg.listen_host, cfg.listen_port);
   if (const auto* x = root.if_contains("data_dir")) cfg.data_dir = as_string(*x, "data_dir");

@@ -81,6 +81,8 @@ struct credentials {
   std::vector<submitter> submitters;
   std::vector<token> tokens;
   bool open_reads = false;  // demo mode: reads need no token
+  // Every statement must carry "log": this log's origin (require_log_binding).
+  bool require_log_binding = false;
 
   const submitter* find_submitter(std::string_view kid) const;
   // The configured token a bearer token is (constant-time comparison against

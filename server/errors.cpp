@@ -25,6 +25,7 @@ class category final : public boost::system::error_category {
       case errc::ok: return "success";
       case errc::bad_request: return "the request is malformed";
       case errc::invalid_payload: return "the signed payload is not a valid Vellum statement";
+      case errc::wrong_log: return "the statement is meant for another log";
       case errc::unknown_key: return "the kid names no registered submitter key";
       case errc::key_revoked: return "the submitter key is revoked";
       case errc::key_not_yet_valid: return "the submitter key is not valid yet";
@@ -51,6 +52,7 @@ http_error_kind classify_server(errc e) noexcept {
     case errc::ok: return {200, "ok"};
     case errc::bad_request: return {400, "bad_request"};
     case errc::invalid_payload: return {400, "invalid_payload"};
+    case errc::wrong_log: return {400, "wrong_log"};
     case errc::unknown_key: return {401, "unknown_key"};
     case errc::key_revoked: return {403, "key_revoked"};
     case errc::key_not_yet_valid: return {403, "key_not_yet_valid"};

@@ -17,6 +17,7 @@ enum class errc {
   ok = 0,
   bad_request = 1,         // query parameter or path malformed
   invalid_payload,         // the signed payload breaks a statement rule
+  wrong_log,               // the payload's "log" names another log's origin
   unknown_key,             // kid names no registered submitter
   key_revoked,             // submitter key revoked
   key_not_yet_valid,       // before not_before

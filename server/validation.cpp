@@ -53,7 +53,7 @@ bool is_valid_stream(std::string_view s) {
   return true;
 }
 
-validation_result validate_payload(std::string_view payload) {
+validation_result validate_payload(std::string_view payload, std::string_view origin, bool require_log) {
   auto parsed = crypto::parse_ijson(payload);
   if (!parsed) return failure(parsed.error(), "payload is not I-JSON: " + parsed.error().message());
   if (!parsed->is_object()) return invalid("payload must be a JSON object");
@@ -61,10 +61,21 @@ validation_result validate_payload(std::string_view payload) {
 
   static constexpr std::string_view known[] = {"event_id", "stream", "type", "expected_revision",
                                                "occurred_at", "author", "data", "metadata",
-                                               "amends", "voids", "reason", "meaning"};
+                                               "amends", "voids", "reason", "meaning", "log"};
   for (const auto& kv : o) {
     if (std::find(std::begin(known), std::end(known), kv.key()) == std::end(known))
       return invalid("unknown member \"" + std::string(kv.key()) + "\"");
+  }
+
+  // A statement meant for one log is refused by every other: a copy sent to
+  // another hospital's log (or a test log) cannot be replayed there.
+  if (const auto* lg = o.if_contains("log")) {
+    if (!lg->is_string() || lg->get_string().empty()) return invalid("log: must be the origin of the log it is for");
+    if (lg->get_string() != origin)
+      return failure(errc::wrong_log, "log: this statement is for the log \"" + std::string(lg->get_string()) +
+                                          "\", this log is \"" + std::string(origin) + "\"");
+  } else if (require_log) {
+    return invalid("log: required by this log's configuration (\"log\": \"" + std::string(origin) + "\")");
   }
 
   ledger::statement st;
@@ -159,7 +170,7 @@ validation_result validate_payload(std::string_view payload) {
 }
 
 validation_result validate_statement(std::string_view compact, const credentials& creds,
-                                     std::uint64_t now_us) {
+                                     std::uint64_t now_us, std::string_view origin) {
   auto token = crypto::jws_parse(compact);
   if (!token) {
     status code = token.error();
@@ -182,7 +193,7 @@ validation_result validate_statement(std::string_view compact, const credentials
   if (sub->not_after_us && now_us > *sub->not_after_us)
     return failure(errc::key_expired, "key \"" + sub->kid + "\" expired at " +
                                           crypto::format_time_us(*sub->not_after_us));
-  auto r = validate_payload(crypto::as_chars(token->payload));
+  auto r = validate_payload(crypto::as_chars(token->payload), origin, creds.require_log_binding);
   if (!r) return r;
   if (!sub->allows_stream(r->stream))
     return failure(errc::stream_not_allowed,

@@ -27,12 +27,15 @@ using validation_result = result<ledger::statement>;
 //     (the message names the member).
 //  6. the key's stream prefixes allow the stream: 403 stream_not_allowed.
 // A payload is never repaired: non-canonical values (e.g. an upper-case UUID) are refused.
+// `origin` is this log's (checkpoint origin): a payload member "log" must
+// name it, and must be there when creds.require_log_binding.
 validation_result validate_statement(std::string_view compact, const credentials& creds,
-                                     std::uint64_t now_us);
+                                     std::uint64_t now_us, std::string_view origin);
 
 // The payload rules alone (step 5), for a payload already taken out of a
 // verified JWS. On success fills event_id, stream, type, amends, expected.
-validation_result validate_payload(std::string_view payload);
+// `origin` and `require_log` as for validate_statement.
+validation_result validate_payload(std::string_view payload, std::string_view origin, bool require_log = false);
 
 // Canonical UUID: 8-4-4-4-12 lower-case hex digits.
 bool is_canonical_uuid(std::string_view s);

@@ -222,4 +222,15 @@ BOOST_AUTO_TEST_CASE(fsck_and_backup_of_a_live_data_directory) {
   BOOST_TEST(restored.out == "verifier key: " + srv.vkey + "\n", restored.out);
 }
 
+BOOST_AUTO_TEST_CASE(submit_log_binds_a_statement_to_this_log_only) {
+  test::vellumd_process srv;
+  const std::string base = "submit --key ward.pem --kid ward --stream ward-1 --type T --data-json '{}' ";
+  auto here = srv.vellum(base + "--log vellum.localhost/log");
+  BOOST_TEST(here.exit_code == 0, here.out);
+  auto elsewhere = srv.vellum(base + "--log other.example/log");
+  BOOST_TEST(elsewhere.exit_code == 1, elsewhere.out);
+  BOOST_TEST(elsewhere.out.find("wrong_log") != std::string::npos, elsewhere.out);
+  BOOST_TEST(elsewhere.out.find("this log is \"vellum.localhost/log\"") != std::string::npos, elsewhere.out);
+}
+
 BOOST_AUTO_TEST_SUITE_END()

@@ -112,6 +112,7 @@ BOOST_AUTO_TEST_CASE(names_the_key_path_of_every_problem) {
   BOOST_TEST(starts_with(problem_of(R"({"limits":{"max_body_bytes":"1"}})"), "limits.max_body_bytes:"));
   BOOST_TEST(starts_with(problem_of(R"({"limits":{"speed":1}})"), "limits.speed: unknown key"));
   BOOST_TEST(starts_with(problem_of(R"({"limits":{"max_page_bytes":1023}})"), "limits.max_page_bytes: at least 1024"));
+  BOOST_TEST(starts_with(problem_of(R"({"require_log_binding":"yes"})"), "require_log_binding:"));
   BOOST_TEST(starts_with(problem_of(R"({"tls":{"cert_file":"a.pem"}})"), "tls.key_file:"));
   BOOST_TEST(starts_with(problem_of(R"({"tls":{"cert_file":"a","key_file":"b","require_client_cert":true}})"),
                          "tls.client_ca_file:"));

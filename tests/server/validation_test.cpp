@@ -12,6 +12,8 @@ using server::validate_statement;
 
 namespace {
 
+const std::string test_origin = "vellum.test/log";
+
 struct keys_fixture {
   crypto::private_key ed = new_key();
   crypto::private_key p256 = new_key(crypto::key_type::p256);
@@ -34,7 +36,7 @@ struct keys_fixture {
   }
 
   std::string code_of(const std::string& jws, std::uint64_t at) const {
-    auto r = validate_statement(jws, creds, at);
+    auto r = validate_statement(jws, creds, at, test_origin);
     BOOST_REQUIRE(!r);
     return std::string(server::classify(r.error()).code);
   }
@@ -44,7 +46,7 @@ struct keys_fixture {
   std::string with(const std::function<void(boost::json::object&)>& edit) const {
     auto p = payload("patient-1");
     edit(p);
-    auto r = validate_statement(sign(p, ed, "ed"), creds, now);
+    auto r = validate_statement(sign(p, ed, "ed"), creds, now, test_origin);
     return r ? std::string{} : std::string(server::classify(r.error()).code);
   }
 };
@@ -56,7 +58,7 @@ BOOST_FIXTURE_TEST_SUITE(validation, keys_fixture)
 BOOST_AUTO_TEST_CASE(accepts_a_valid_ed25519_statement_and_fills_the_statement) {
   auto p = payload("patient-1", 3);
   auto jws = sign(p, ed, "ed");
-  auto r = validate_statement(jws, creds, now);
+  auto r = validate_statement(jws, creds, now, test_origin);
   BOOST_REQUIRE(r);
   BOOST_TEST(r->jws == jws);
   BOOST_TEST(r->kid == "ed");
@@ -68,7 +70,7 @@ BOOST_AUTO_TEST_CASE(accepts_a_valid_ed25519_statement_and_fills_the_statement) 
 }
 
 BOOST_AUTO_TEST_CASE(accepts_es256_statements_from_a_p256_key) {
-  BOOST_TEST(bool(validate_statement(sign(payload("anything"), p256, "p256"), creds, now)));
+  BOOST_TEST(bool(validate_statement(sign(payload("anything"), p256, "p256"), creds, now, test_origin)));
 }
 
 BOOST_AUTO_TEST_CASE(refuses_malformed_compact_serialization) {
@@ -84,7 +86,7 @@ BOOST_AUTO_TEST_CASE(refuses_a_jws_without_kid) {
 }
 
 BOOST_AUTO_TEST_CASE(refuses_an_unknown_kid_with_401_unknown_key) {
-  auto r = validate_statement(sign(payload("patient-1"), ed, "nobody"), creds, now);
+  auto r = validate_statement(sign(payload("patient-1"), ed, "nobody"), creds, now, test_origin);
   BOOST_REQUIRE(!r);
   BOOST_TEST(server::classify(r.error()).status == 401u);
   BOOST_TEST(server::classify(r.error()).code == "unknown_key");
@@ -115,7 +117,7 @@ BOOST_AUTO_TEST_CASE(ed25519_keys_verify_through_tables_with_openssl_verdicts) {
   const auto verdicts = [&] {
     std::vector<std::string> v;
     for (const std::string& jws : {good, foreign, tampered}) {
-      auto r = validate_statement(jws, creds, now);
+      auto r = validate_statement(jws, creds, now, test_origin);
       v.push_back(r ? "ok" : std::string(server::classify(r.error()).code));
     }
     return v;
@@ -137,13 +139,13 @@ BOOST_AUTO_TEST_CASE(refuses_revoked_keys_and_keys_outside_their_validity_window
   auto jws = sign(payload("x"), other, "window");
   BOOST_TEST(code_of(jws, now - 11) == "key_not_yet_valid");
   BOOST_TEST(code_of(jws, now + 11) == "key_expired");
-  BOOST_TEST(bool(validate_statement(jws, creds, now)));
-  auto r = validate_statement(sign(payload("x"), other, "revoked"), creds, now);
+  BOOST_TEST(bool(validate_statement(jws, creds, now, test_origin)));
+  auto r = validate_statement(sign(payload("x"), other, "revoked"), creds, now, test_origin);
   BOOST_TEST(server::classify(r.error()).status == 403u);
 }
 
 BOOST_AUTO_TEST_CASE(refuses_streams_outside_the_key_prefixes_with_403) {
-  auto r = validate_statement(sign(payload("other-1"), ed, "ed"), creds, now);
+  auto r = validate_statement(sign(payload("other-1"), ed, "ed"), creds, now, test_origin);
   BOOST_REQUIRE(!r);
   BOOST_TEST(server::classify(r.error()).code == "stream_not_allowed");
   BOOST_TEST(server::classify(r.error()).status == 403u);
@@ -236,7 +238,7 @@ BOOST_AUTO_TEST_CASE(requires_a_reason_with_amends_and_refuses_it_without) {
   auto p = payload("patient-1");
   p["amends"] = target;
   p["reason"] = "x";
-  auto r = validate_statement(sign(p, ed, "ed"), creds, now);
+  auto r = validate_statement(sign(p, ed, "ed"), creds, now, test_origin);
   BOOST_REQUIRE(r);
   BOOST_TEST(r->amends == target);
 }
@@ -247,10 +249,31 @@ BOOST_AUTO_TEST_CASE(accepts_meaning_and_refuses_unknown_members) {
   BOOST_TEST(with([](auto& p) { p["patient_name"] = "x"; }) == "invalid_payload");
 }
 
+BOOST_AUTO_TEST_CASE(a_statement_bound_to_one_log_is_refused_by_every_other) {
+  BOOST_TEST(with([](auto& p) { p["log"] = test_origin; }) == "");
+  BOOST_TEST(with([](auto& p) { p["log"] = "other.example/log"; }) == "wrong_log");
+  BOOST_TEST(with([](auto& p) { p["log"] = ""; }) == "invalid_payload");
+  BOOST_TEST(with([](auto& p) { p["log"] = 7; }) == "invalid_payload");
+  auto elsewhere = payload("patient-1");
+  elsewhere["log"] = "other.example/log";
+  auto r = validate_statement(sign(elsewhere, ed, "ed"), creds, now, test_origin);
+  BOOST_REQUIRE(!r);
+  BOOST_TEST(r.error().message() ==
+             "log: this statement is for the log \"other.example/log\", this log is \"vellum.test/log\"");
+  // Required by configuration: a statement without it is refused, naming the value.
+  creds.require_log_binding = true;
+  BOOST_TEST(with([](auto&) {}) == "invalid_payload");
+  auto unbound = validate_statement(sign(payload("patient-1"), ed, "ed"), creds, now, test_origin);
+  BOOST_REQUIRE(!unbound);
+  BOOST_TEST(unbound.error().message().find("\"log\": \"vellum.test/log\"") != std::string::npos);
+  BOOST_TEST(with([](auto& p) { p["log"] = test_origin; }) == "");
+  creds.require_log_binding = false;
+}
+
 BOOST_AUTO_TEST_CASE(names_the_offending_member_in_the_message) {
   auto p = payload("patient-1");
   p["occurred_at"] = "nope";
-  auto r = validate_statement(sign(p, ed, "ed"), creds, now);
+  auto r = validate_statement(sign(p, ed, "ed"), creds, now, test_origin);
   BOOST_REQUIRE(!r);
   BOOST_TEST(r.error().message().find("occurred_at") != std::string::npos);
 }
