@@ -11,6 +11,7 @@
 #include "crypto/keys.hpp"
 #include "crypto/sha256.hpp"
 
+#include <algorithm>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -132,6 +133,12 @@ struct limits {
   std::uint64_t read_timeout_ms = 10000;
   std::uint64_t idle_timeout_ms = 60000;
   std::size_t max_connections = 1024;
+  // Open connections from one client address; 0: a quarter of
+  // max_connections (at least 1), so that one client cannot take every slot.
+  std::size_t max_connections_per_ip = 0;
+  std::size_t connections_per_ip() const {
+    return max_connections_per_ip ? max_connections_per_ip : std::max<std::size_t>(1, max_connections / 4);
+  }
   std::size_t max_queue = 65536;
   std::size_t max_batch_events = 1000;
   std::size_t sse_max_buffered_events = 10000;

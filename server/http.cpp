@@ -24,9 +24,11 @@ namespace net = boost::asio;
 
 http_server::impl::impl(config c)
     : cfg(std::move(c)), creds(cfg.creds),
-      listen(ioc, cfg.lim.max_connections, connections, [this](net::ip::tcp::socket socket, std::string remote) {
-        start_session(std::move(socket), *this, std::move(remote));
-      }) {}
+      connections(cfg.lim.max_connections, cfg.lim.connections_per_ip()),
+      listen(ioc, connections,
+             [this](net::ip::tcp::socket socket, std::string remote, connection_counts::slot slot) {
+               start_session(std::move(socket), *this, std::move(remote), std::move(slot));
+             }) {}
 
 void http_server::impl::flush_log_periodically() {
   log_timer.expires_after(std::chrono::milliseconds(200));

@@ -42,7 +42,7 @@ struct http_server::impl {
   session_registry sessions;     // every connection
   request_log requests_log;
   std::optional<boost::asio::ssl::context> tls_ctx;
-  std::atomic<std::size_t> connections{0};
+  connection_counts connections;  // limits.max_connections, limits.max_connections_per_ip
   // Sessions that have not yet sent their close (FIN, or TLS close_notify
   // and the socket closed): the I/O threads stop only once this reaches 0
   // (bounded), or an idle client would be left waiting on an open socket.
@@ -67,9 +67,10 @@ struct http_server::impl {
 };
 
 // Serves one accepted connection (TLS if srv.tls_ctx is set) until it ends;
-// returns at once. The session keeps itself alive and counts itself out of
-// srv.connections when it is destroyed. Defined with the session
+// returns at once. The session keeps itself alive, and `slot` (its place in
+// srv.connections) until it is destroyed. Defined with the session
 // (http_session.cpp), so that only that file compiles Beast's HTTP code.
-void start_session(boost::asio::ip::tcp::socket socket, http_server::impl& srv, std::string remote);
+void start_session(boost::asio::ip::tcp::socket socket, http_server::impl& srv, std::string remote,
+                   connection_counts::slot slot);
 
 }  // namespace vellum::server

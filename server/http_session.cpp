@@ -28,7 +28,6 @@ template <class Stream>
 http_session<Stream>::~http_session() {
   closed_for_client();
   srv_.stats.connection_closed();
-  srv_.connections.fetch_sub(1);
 }
 
 template <class Stream>
@@ -325,13 +324,16 @@ void http_session<Stream>::drain() {
 template class http_session<plain_stream>;
 template class http_session<tls_stream>;
 
-void start_session(tcp::socket socket, http_server::impl& srv, std::string remote) {
+void start_session(tcp::socket socket, http_server::impl& srv, std::string remote, connection_counts::slot slot) {
   if (srv.tls_ctx) {
-    std::make_shared<http_session<tls_stream>>(tls_stream(beast::tcp_stream(std::move(socket)), *srv.tls_ctx), srv,
-                                               std::move(remote))
-        ->start();
+    auto s = std::make_shared<http_session<tls_stream>>(tls_stream(beast::tcp_stream(std::move(socket)), *srv.tls_ctx),
+                                                        srv, std::move(remote));
+    s->keep(std::move(slot));
+    s->start();
   } else {
-    std::make_shared<http_session<plain_stream>>(plain_stream(std::move(socket)), srv, std::move(remote))->start();
+    auto s = std::make_shared<http_session<plain_stream>>(plain_stream(std::move(socket)), srv, std::move(remote));
+    s->keep(std::move(slot));
+    s->start();
   }
 }
 

@@ -55,6 +55,8 @@ class http_session final : public session_handle, public std::enable_shared_from
  public:
   http_session(Stream stream, http_server::impl& srv, std::string remote);
   ~http_session() override;
+  // The connection's place among the open ones, given back when the session ends.
+  void keep(connection_counts::slot slot) { slot_ = std::move(slot); }
 
   // Registers the session and begins (TLS handshake, then the first read).
   void start();
@@ -63,6 +65,7 @@ class http_session final : public session_handle, public std::enable_shared_from
   void stop_now() override;
 
  private:
+  connection_counts::slot slot_;
   auto& lowest() { return beast::get_lowest_layer(stream_); }
   const limits& lim() const { return srv_.cfg.lim; }
 

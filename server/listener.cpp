@@ -14,10 +14,40 @@ namespace vellum::server {
 
 namespace net = boost::asio;
 
-listener::listener(net::io_context& ioc, std::size_t max_connections, std::atomic<std::size_t>& connections,
-                   accept_fn on_accept)
-    : ioc_(ioc), max_connections_(max_connections), connections_(connections), on_accept_(std::move(on_accept)),
-      strand_(net::make_strand(ioc)), acceptor_(strand_), retry_(strand_) {}
+void connection_counts::slot::release() {
+  if (!owner_) return;
+  std::lock_guard lock(owner_->mu_);
+  --owner_->total_;
+  if (auto it = owner_->per_address_.find(address_); it != owner_->per_address_.end() && --it->second == 0)
+    owner_->per_address_.erase(it);
+  owner_ = nullptr;
+}
+
+std::optional<connection_counts::slot> connection_counts::take(const std::string& address, const char** why) {
+  std::lock_guard lock(mu_);
+  if (total_ >= max_total_) {
+    *why = "total";
+    return std::nullopt;
+  }
+  auto& n = per_address_[address];
+  if (n >= max_per_address_) {
+    if (n == 0) per_address_.erase(address);
+    *why = "address";
+    return std::nullopt;
+  }
+  ++n;
+  ++total_;
+  return slot(this, address);
+}
+
+std::size_t connection_counts::open() const {
+  std::lock_guard lock(mu_);
+  return total_;
+}
+
+listener::listener(net::io_context& ioc, connection_counts& counts, accept_fn on_accept)
+    : ioc_(ioc), counts_(counts), on_accept_(std::move(on_accept)), strand_(net::make_strand(ioc)), acceptor_(strand_),
+      retry_(strand_) {}
 
 void listener::listen(const std::string& host, std::uint16_t port) {
   boost::system::error_code ec;
@@ -58,18 +88,28 @@ void listener::accept() {
       });
       return;
     }
-    if (connections_.fetch_add(1) >= max_connections_) {
-      connections_.fetch_sub(1);
+    boost::system::error_code rec;
+    auto ep = sock.remote_endpoint(rec);
+    const std::string address = rec ? std::string("?") : ep.address().to_string();
+    const char* why = "";
+    auto slot = counts_.take(address, &why);
+    if (!slot) {
+      // Over a limit: refuse at once (logged at most once a minute).
+      const auto now = std::chrono::steady_clock::now();
+      if (now - last_refusal_log_ >= std::chrono::minutes(1)) {
+        last_refusal_log_ = now;
+        log_message("warn", std::string("refused a connection from ") + address +
+                                (std::string_view(why) == "total" ? ": limits.max_connections are open"
+                                                                  : ": limits.max_connections_per_ip from that address are open"));
+      }
       boost::system::error_code ignored;
-      sock.close(ignored);  // over the connection limit: refuse at once
+      sock.close(ignored);
       return accept();
     }
-    boost::system::error_code rec;
     // Answers and SSE messages are complete when written: send them at once.
     sock.set_option(tcp::no_delay(true), rec);
-    auto ep = sock.remote_endpoint(rec);
-    std::string remote = rec ? "?" : ep.address().to_string() + ":" + std::to_string(ep.port());
-    on_accept_(std::move(sock), std::move(remote));
+    std::string remote = address == "?" ? address : address + ":" + std::to_string(ep.port());
+    on_accept_(std::move(sock), std::move(remote), std::move(*slot));
     accept();
   });
 }

@@ -9,6 +9,8 @@
 
 #include <filesystem>
 #include <fstream>
+#include <memory>
+#include <thread>
 
 using namespace vellum;
 using namespace vellum::test;
@@ -36,7 +38,10 @@ BOOST_AUTO_TEST_CASE(cuts_off_a_subscriber_that_falls_too_far_behind_with_an_ove
 
 BOOST_AUTO_TEST_CASE(closes_connections_beyond_max_connections) {
   identities ids;
-  running_server srv(ids, [](server::config& c) { c.lim.max_connections = 2; });
+  running_server srv(ids, [](server::config& c) {
+    c.lim.max_connections = 2;
+    c.lim.max_connections_per_ip = 2;
+  });
   http_client a(srv.port()), b(srv.port());
   BOOST_TEST(a.get("/healthz").status == 200u);
   BOOST_TEST(b.get("/healthz").status == 200u);
@@ -50,6 +55,46 @@ BOOST_AUTO_TEST_CASE(closes_connections_beyond_max_connections) {
   BOOST_TEST(refused);
   // The kept connections still work.
   BOOST_TEST(a.get("/healthz").status == 200u);
+}
+
+// One address cannot take every slot: past max_connections_per_ip its next
+// connection is closed at once while the server keeps room for others.
+BOOST_AUTO_TEST_CASE(one_address_cannot_take_every_connection) {
+  identities ids;
+  running_server srv(ids, [](server::config& c) {
+    c.lim.max_connections = 8;
+    c.lim.max_connections_per_ip = 2;
+  });
+  http_client a(srv.port());
+  auto b = std::make_unique<http_client>(srv.port());
+  BOOST_TEST(a.get("/healthz").status == 200u);
+  BOOST_TEST(b->get("/healthz").status == 200u);
+  auto third_refused = [&] {
+    try {
+      http_client c(srv.port(), std::nullopt, std::chrono::seconds(3));
+      c.get("/healthz");
+    } catch (const std::exception&) {
+      return true;
+    }
+    return false;
+  };
+  BOOST_TEST(third_refused());
+  BOOST_TEST(a.get("/healthz").status == 200u);
+  // A slot given back is free again.
+  b.reset();
+  bool reopened = false;
+  for (int i = 0; i < 50 && !reopened; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    reopened = !third_refused();
+  }
+  BOOST_TEST(reopened);
+  // The default is a quarter of max_connections, at least one.
+  server::limits l;
+  BOOST_TEST(l.connections_per_ip() == 256u);
+  l.max_connections = 2;
+  BOOST_TEST(l.connections_per_ip() == 1u);
+  l.max_connections_per_ip = 5;
+  BOOST_TEST(l.connections_per_ip() == 5u);
 }
 
 BOOST_AUTO_TEST_CASE(drops_a_client_that_sends_its_request_too_slowly) {
