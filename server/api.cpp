@@ -46,7 +46,8 @@ response error_response(const api_error& e) {
 
 api::api(ledger::ledger& led, ledger::sequencer& seq, credentials_store& creds, metrics& m,
          limits lim, clock_fn clock)
-    : ledger_(led), sequencer_(seq), creds_(creds), metrics_(m), limits_(lim), clock_(std::move(clock)) {}
+    : ledger_(led), sequencer_(seq), creds_(creds), metrics_(m), limits_(lim),
+      expensive_(lim.max_expensive_per_ip), clock_(std::move(clock)) {}
 
 std::optional<response> api::refuse_foreign_host(const request& req) const {
   if (!creds_.get()->open_reads) return std::nullopt;

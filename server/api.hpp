@@ -8,6 +8,7 @@
 #include "ledger/export.hpp"
 #include "ledger/ledger.hpp"
 #include "server/config.hpp"
+#include "server/per_client.hpp"
 #include "server/errors.hpp"
 #include "server/metrics.hpp"
 #include "server/routes.hpp"
@@ -39,6 +40,7 @@ struct request {
   std::string body;
   bool client_cert_verified = false;  // TLS client certificate verified against client_ca_file
   std::string client_subject;         // that certificate's subject (one line), if verified
+  std::string client_address;         // the peer's IP address ("" if unknown): per-client limits
   std::chrono::steady_clock::time_point received = std::chrono::steady_clock::now();
   // Optional: runs a function on the transport's I/O executor. When set,
   // append completions build their response (receipt JSON) there instead
@@ -189,6 +191,7 @@ class api {
   credentials_store& creds_;
   metrics& metrics_;
   limits limits_;
+  per_client_limit expensive_;  // exports and analytics exports per client address
   clock_fn clock_;
   std::atomic<bool> draining_{false};
 };

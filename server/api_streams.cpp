@@ -138,11 +138,13 @@ std::variant<ledger::export_request, response> api::export_request_of(const call
 response api::get_export(const call& c) {
   auto parsed = export_request_of(c);
   if (auto* refused = std::get_if<response>(&parsed)) return std::move(*refused);
+  auto ticket = expensive_.enter(c.req.client_address);
+  if (!ticket) return too_many(expensive_.max());
   response r;
   r.content_type = "application/x-ndjson";
   r.headers = {{"Cache-Control", "no-store"},
                {"Content-Disposition", "attachment; filename=\"vellum-export.ndjson\""}};
-  r.stream = [&led = ledger_, req = std::get<ledger::export_request>(std::move(parsed))](
+  r.stream = [&led = ledger_, req = std::get<ledger::export_request>(std::move(parsed)), ticket](
                  const byte_sink& out) -> vellum::status {
     auto written = ledger::write_export(led, req, out);
     if (written) return {};
@@ -164,12 +166,14 @@ response api::get_analytics(const call& c) {
   std::optional<response> err;
   if (!filter_params(q, req.filter, err)) return std::move(*err);
   const bool csv = req.fmt == ledger::analytics_request::format::csv;
+  auto ticket = expensive_.enter(c.req.client_address);
+  if (!ticket) return too_many(expensive_.max());
   response r;
   r.content_type = csv ? "text/csv; charset=utf-8; header=present" : "application/x-ndjson";
   r.headers = {{"Cache-Control", "no-store"},
                {"Content-Disposition", std::string("attachment; filename=\"vellum-analytics.") +
                                            (csv ? "csv" : "ndjson") + "\""}};
-  r.stream = [&led = ledger_, req](const byte_sink& out) -> vellum::status {
+  r.stream = [&led = ledger_, req, ticket](const byte_sink& out) -> vellum::status {
     auto written = ledger::write_analytics(led, req, out);
     if (written) return {};
     if (written.error() == ledger::errc::invalid_argument) return {errc::bad_request, written.error().message()};

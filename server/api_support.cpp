@@ -85,6 +85,13 @@ bool u64_param(const query_params& q, std::string_view name, std::optional<std::
   return true;
 }
 
+response too_many(std::size_t max) {
+  return error_response(errc::too_many_requests,
+                        "this client already has " + std::to_string(max) +
+                            " exports or analytics exports running (limits.max_expensive_per_ip); "
+                            "retry when one has finished");
+}
+
 bool event_page::add(const ledger::stored_event& e) {
   json::value v = event_json(e);
   const std::size_t bytes = json::serialize(v).size() + 1;  // and a comma

@@ -78,6 +78,8 @@ std::string lower(std::string_view s);
 std::string media_type(std::string_view ct);
 
 response not_found(std::string message = "no such resource");
+// 429: the client has `max` expensive requests running (limits.max_expensive_per_ip).
+response too_many(std::size_t max);
 response method_not_allowed(std::string_view allow);
 response ledger_error(const status& ec, std::string message = {});
 

@@ -184,7 +184,7 @@ void parse_limits(const json::value& v, limits& l) {
   check_keys(o, "limits",
              {"max_body_bytes", "max_header_bytes", "read_timeout_ms", "idle_timeout_ms",
               "max_connections", "max_queue", "max_batch_events", "sse_max_buffered_events",
-              "max_page_bytes", "max_connections_per_ip"});
+              "max_page_bytes", "max_connections_per_ip", "max_expensive_per_ip"});
   constexpr std::uint64_t big = std::uint64_t{1} << 40;
   if (const auto* x = o.if_contains("max_body_bytes")) l.max_body_bytes = as_count(*x, "limits.max_body_bytes", big);
   if (const auto* x = o.if_contains("max_header_bytes")) l.max_header_bytes = as_count(*x, "limits.max_header_bytes", 1 << 20);
@@ -194,6 +194,8 @@ void parse_limits(const json::value& v, limits& l) {
   if (const auto* x = o.if_contains("max_queue")) l.max_queue = as_count(*x, "limits.max_queue", 100000000);
   if (const auto* x = o.if_contains("max_batch_events")) l.max_batch_events = as_count(*x, "limits.max_batch_events", 100000);
   if (const auto* x = o.if_contains("sse_max_buffered_events")) l.sse_max_buffered_events = as_count(*x, "limits.sse_max_buffered_events", 100000000);
+  if (const auto* x = o.if_contains("max_expensive_per_ip"))
+    l.max_expensive_per_ip = as_count(*x, "limits.max_expensive_per_ip", 100000);
   if (const auto* x = o.if_contains("max_connections_per_ip"))
     l.max_connections_per_ip = as_count(*x, "limits.max_connections_per_ip", 1000000);
   if (const auto* x = o.if_contains("max_page_bytes")) {

@@ -136,6 +136,9 @@ struct limits {
   // Open connections from one client address; 0: a quarter of
   // max_connections (at least 1), so that one client cannot take every slot.
   std::size_t max_connections_per_ip = 0;
+  // Exports and analytics exports one client address may have running at
+  // once (429 past it).
+  std::size_t max_expensive_per_ip = 4;
   std::size_t connections_per_ip() const {
     return max_connections_per_ip ? max_connections_per_ip : std::max<std::size_t>(1, max_connections / 4);
   }

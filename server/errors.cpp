@@ -39,6 +39,7 @@ class category final : public boost::system::error_category {
       case errc::headers_too_large: return "the request headers are too large";
       case errc::unsupported_media_type: return "unsupported Content-Type for this endpoint";
       case errc::batch_too_large: return "too many events in one batch";
+      case errc::too_many_requests: return "too many expensive requests from this client at once";
       case errc::unavailable: return "the server is not accepting this now";
       case errc::internal: return "internal error";
     }
@@ -66,6 +67,7 @@ http_error_kind classify_server(errc e) noexcept {
     case errc::headers_too_large: return {431, "headers_too_large"};
     case errc::unsupported_media_type: return {415, "unsupported_media_type"};
     case errc::batch_too_large: return {413, "batch_too_large"};
+    case errc::too_many_requests: return {429, "too_many_requests", true};
     case errc::unavailable: return {503, "unavailable", true};
     case errc::internal: return {500, "internal"};
   }

@@ -31,6 +31,7 @@ enum class errc {
   headers_too_large,
   unsupported_media_type,  // wrong Content-Type for the endpoint
   batch_too_large,         // more events than limits.max_batch_events
+  too_many_requests,       // the client has limits.max_expensive_per_ip exports running
   unavailable,             // shutting down / not ready
   internal,
 };

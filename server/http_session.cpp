@@ -212,6 +212,7 @@ void http_session<Stream>::dispatch_request() {
   req.body = std::move(msg.body());
   req.client_cert_verified = cert_verified_;
   req.client_subject = cert_subject_;
+  req.client_address = remote_.substr(0, remote_.rfind(':'));
   req.received = received_;
   // Append completions continue on this session's strand: one hop from the
   // sequencer's committing thread, and the answer is then written without another.

@@ -1,10 +1,14 @@
 // Resource limits: slow SSE consumers, connection cap, read timeouts.
 
 #include "server/fixture.hpp"
+#include "server/per_client.hpp"
 
 #include <boost/test/unit_test.hpp>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <sys/mount.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -95,6 +99,59 @@ BOOST_AUTO_TEST_CASE(one_address_cannot_take_every_connection) {
   BOOST_TEST(l.connections_per_ip() == 1u);
   l.max_connections_per_ip = 5;
   BOOST_TEST(l.connections_per_ip() == 5u);
+}
+
+// Expensive requests (exports, analytics exports) are capped per client address: one that has max_expensive_per_ip running gets 429.
+BOOST_AUTO_TEST_CASE(one_address_cannot_run_every_export_at_once) {
+  identities ids;
+  running_server srv(ids, [](server::config& c) { c.lim.max_expensive_per_ip = 1; });
+  // Enough data that an export outgrows the socket buffers while nobody reads it.
+  for (int batch = 0; batch < 16; ++batch) {
+    std::string lines;
+    for (int i = 0; i < 20; ++i) {
+      auto p = payload("patient-x", "any");
+      p["data"] = {{"note", std::string(20000, 'n')}};
+      lines += sign(p, ids.writer, "writer") + "\n";
+    }
+    auto r = http_request(srv.port(), "POST", "/v1/events", lines, "application/x-ndjson");
+    BOOST_REQUIRE_MESSAGE(r.status == 200u || r.status == 201u, r.body);
+  }
+  // A client that asks for an export and reads only its first bytes.
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(srv.port());
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  BOOST_REQUIRE_EQUAL(::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+  const std::string get = "GET /v1/export?stream=patient-x HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer " + ids.auditor_token +
+                          "\r\n\r\n";
+  BOOST_REQUIRE_EQUAL(::write(fd, get.data(), get.size()), static_cast<ssize_t>(get.size()));
+  char head[64];
+  BOOST_REQUIRE(::read(fd, head, sizeof head) > 0);
+  BOOST_TEST(std::string_view(head, 12) == "HTTP/1.1 200");
+  auto second = http_request(srv.port(), "GET", "/v1/export?stream=patient-x", {}, {}, bearer(ids.auditor_token));
+  BOOST_TEST(second.status == 429u, second.body);
+  BOOST_TEST(error_code_of(second) == "too_many_requests");
+  BOOST_TEST(second.header("retry-after") == "1");
+  auto analytics = http_request(srv.port(), "GET", "/v1/analytics", {}, {}, bearer(ids.auditor_token));
+  BOOST_TEST(analytics.status == 429u, analytics.body);
+  // Cheap reads are not limited.
+  BOOST_TEST(http_request(srv.port(), "GET", "/v1/log/events?limit=1", {}, {}, bearer(ids.reader_token)).status == 200u);
+  ::close(fd);  // the first export ends (its client went away) and gives its place back
+  bool again = false;
+  for (int i = 0; i < 100 && !again; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    again = http_request(srv.port(), "GET", "/v1/analytics?type=none", {}, {}, bearer(ids.auditor_token)).status == 200u;
+  }
+  BOOST_TEST(again);
+
+  server::per_client_limit lim(2);
+  auto t1 = lim.enter("10.0.0.1"), t2 = lim.enter("10.0.0.1");
+  BOOST_TEST((t1 && t2));
+  BOOST_TEST(!lim.enter("10.0.0.1"));
+  BOOST_TEST(bool(lim.enter("10.0.0.2")));
+  t1.reset();
+  BOOST_TEST(bool(lim.enter("10.0.0.1")));
 }
 
 BOOST_AUTO_TEST_CASE(drops_a_client_that_sends_its_request_too_slowly) {
