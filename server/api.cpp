@@ -193,7 +193,7 @@ response api::dispatch(const request& req, std::string_view path, std::string_vi
   };
   auto q = parse_query(query);
   if (!q.ok)
-    return labelled(error_response(errc::bad_request, "malformed or repeated query parameter"), unknown_route_label);
+    return labelled(error_response(errc::bad_request, q.problem), unknown_route_label);
   if (auto refused = refuse_foreign_host(req)) return labelled(std::move(*refused), unknown_route_label);
   const auto infos = routes();
   auto m = match_route(infos, req.method, path);

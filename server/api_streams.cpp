@@ -46,7 +46,7 @@ std::variant<subscription, response> api::open_subscription(const request& req) 
   std::string_view t = req.target;
   auto qpos = t.find('?');
   auto q = parse_query(qpos == std::string_view::npos ? std::string_view{} : t.substr(qpos + 1));
-  if (!q.ok) return fail(error_response(errc::bad_request, "malformed or repeated query parameter"));
+  if (!q.ok) return fail(error_response(errc::bad_request, q.problem));
   if (auto unknown = unknown_parameter(q, query_parameters("GET", "/v1/subscribe")))
     return fail(error_response(errc::bad_request, "unknown query parameter \"" + *unknown + "\""));
   subscription s;

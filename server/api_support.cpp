@@ -64,8 +64,17 @@ query_params parse_query(std::string_view q) {
     auto eq = part.find('=');
     auto k = percent_decode(part.substr(0, eq));
     auto v = percent_decode(eq == std::string_view::npos ? std::string_view{} : part.substr(eq + 1));
+    // No route takes many parameters: past the bound the query is refused,
+    // so the repeat check (linear per parameter) stays linear in the query.
+    if (out.items.size() == max_query_parameters) {
+      out.ok = false;
+      out.problem = "more than " + std::to_string(max_query_parameters) + " query parameters";
+      return out;
+    }
     if (!k || !v || out.get(*k)) {
       out.ok = false;
+      out.problem = !k || !v ? "malformed query parameter (bad percent-encoding)"
+                             : "query parameter \"" + *k + "\" given twice";
       return out;
     }
     out.items.emplace_back(std::move(*k), std::move(*v));

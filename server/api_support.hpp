@@ -34,10 +34,13 @@ std::optional<std::uint64_t> parse_u64(std::string_view s);
 // Percent-decoding; '+' stays '+' (paths and our query values never use form encoding).
 std::optional<std::string> percent_decode(std::string_view s);
 
-// Query parameters, decoded; a repeated or undecodable one makes ok false.
+// Query parameters, decoded; a repeated or undecodable one, or more than
+// max_query_parameters of them, makes ok false (and `problem` says which).
+inline constexpr std::size_t max_query_parameters = 32;
 struct query_params {
   std::vector<std::pair<std::string, std::string>> items;
   bool ok = true;
+  std::string problem;
   const std::string* get(std::string_view name) const {
     for (const auto& kv : items)
       if (kv.first == name) return &kv.second;

@@ -109,4 +109,22 @@ BOOST_AUTO_TEST_CASE(is_for_readers_and_refuses_malformed_parameters) {
   }
 }
 
+// Query parsing stays linear: a query of thousands of parameters is refused
+// at the bound, and a repeat names the parameter.
+BOOST_AUTO_TEST_CASE(a_query_of_many_parameters_is_refused_at_a_bound) {
+  identities ids;
+  running_server srv(ids);
+  std::string many = "/v1/log/events?";
+  for (int i = 0; i < 1500; ++i) many += "p" + std::to_string(i) + "=1&";
+  auto r = http_request(srv.port(), "GET", many, {}, {}, bearer(ids.reader_token));
+  BOOST_TEST(r.status == 400u, r.body);
+  BOOST_TEST(r.body.find("more than 32 query parameters") != std::string::npos, r.body);
+  auto twice = http_request(srv.port(), "GET", "/v1/log/events?limit=1&limit=2", {}, {}, bearer(ids.reader_token));
+  BOOST_TEST(twice.status == 400u);
+  BOOST_TEST(twice.body.find("limit\\\" given twice") != std::string::npos, twice.body);
+  auto bad = http_request(srv.port(), "GET", "/v1/log/events?limit=%zz", {}, {}, bearer(ids.reader_token));
+  BOOST_TEST(bad.status == 400u);
+  BOOST_TEST(bad.body.find("bad percent-encoding") != std::string::npos, bad.body);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
