@@ -222,76 +222,6 @@ std::string current_schema(projection::view_db& db) {
   return std::get<std::string>(rows->front().front());
 }
 
-// rebuild on PostgreSQL: the new version is built in schema LIVE_rebuild_vN
-// and swapped in by renaming schemas in one transaction.
-int rebuild_postgres(const projection::spec& s, const std::string& db_url, const connection_options& conn,
-                     const std::string& log_key, std::uint64_t page, std::uint64_t poll_ms, bool follow_after, bool skip) {
-  std::string live_schema;
-  std::uint64_t old_version = 0;
-  {
-    auto live = open_db(db_url);
-    live_schema = current_schema(*live);
-    auto row = live->position(s.name);
-    if (!row) throw cli_error(row.error().message(), exit_failed);
-    if (!*row) throw cli_error("no view \"" + s.name + "\" in schema " + live_schema + " to rebuild (vellum project run creates it)", exit_not_found);
-    old_version = (*row)->version;
-    if (old_version == s.version)
-      throw cli_error("the view \"" + s.name + "\" is already version " + std::to_string(s.version) +
-                          " (a rebuild builds another version)", exit_failed);
-  }
-  if (live_schema == "public")
-    throw cli_error("rebuild on PostgreSQL swaps the view's schema, so the view needs a schema of its own, not public: "
-                    "create one (CREATE SCHEMA views), build there (…?options=-csearch_path%3Dviews in the --db URI), "
-                    "then rebuild", exit_usage);
-  const std::string built = live_schema + "_rebuild_v" + std::to_string(s.version);
-  const std::string previous = live_schema + "_previous_v" + std::to_string(old_version);
-  auto url = parse_server_url(conn.server);
-  if (!url) throw cli_error("--server: " + url.error().message());
-  auto client = conn.connect();
-  std::signal(SIGINT, on_stop_signal);
-  std::signal(SIGTERM, on_stop_signal);
-  {
-    auto db = open_db(db_url);
-    const std::string q = projection::quote_identifier(built);
-    if (auto r = db->exec("CREATE SCHEMA IF NOT EXISTS " + q + "; SET search_path TO " + q); !r)
-      throw cli_error(r.error().message(), exit_failed);
-    projection::runner r(*db, s, {skip});
-    auto row = r.open();
-    if (!row) throw cli_error(row.error().message(), exit_failed);
-    if (row->position > 0) std::fprintf(stderr, "%s: going on with the rebuild in schema %s at %llu events\n",
-                                        s.name.c_str(), built.c_str(), static_cast<unsigned long long>(row->position));
-    catch_up c(r, client, *url, log_key, page, s.name + " v" + std::to_string(s.version));
-    for (std::uint64_t size = c.to_latest(); !stop_requested.load();) {
-      const std::uint64_t again = c.to_latest();
-      if (again == size) break;
-      size = again;
-    }
-    if (stop_requested.load()) {
-      std::fprintf(stderr, "%s: rebuild interrupted at %llu events; run it again to go on\n", s.name.c_str(),
-                   static_cast<unsigned long long>(r.position()));
-      return exit_failed;
-    }
-    announce(s, r.position(), r.position(), c.parked());
-  }
-  {
-    auto db = open_db(db_url);
-    if (auto sw = projection::swap_postgres_schema(*db, live_schema, built, previous); !sw)
-      throw cli_error("the new version is built in schema " + built + " but not swapped in: " + sw.error().message(),
-                      exit_failed);
-  }
-  std::fprintf(stderr, "%s: version %llu swapped into schema %s (version %llu kept as schema %s)\n", s.name.c_str(),
-               static_cast<unsigned long long>(s.version), live_schema.c_str(),
-               static_cast<unsigned long long>(old_version), previous.c_str());
-  if (!follow_after) return exit_ok;
-  auto db = open_db(db_url);
-  projection::runner r(*db, s, {skip});
-  if (auto row = r.open(); !row) throw cli_error(row.error().message(), exit_failed);
-  catch_up c(r, client, *url, log_key, page, s.name);
-  c.to_latest();
-  follow(c, poll_ms);
-  return exit_ok;
-}
-
 int rebuild_cmd(int argc, char** argv) {
   po::options_description desc("project rebuild options");
   connection_options conn;
@@ -319,35 +249,55 @@ int rebuild_cmd(int argc, char** argv) {
     return exit_ok;
   if (page == 0 || page > 1000) throw cli_error("--page: 1 to 1000");
   auto s = load_spec(spec_arg);
-  if (!db_url.starts_with("sqlite:")) return rebuild_postgres(s, db_url, conn, log_key, page, poll_ms, follow_after, skip);
-  const std::string path = db_url.substr(7);
+  const bool lite = db_url.starts_with("sqlite:");
+
+  // The live view: where it is, and the version it has.
+  std::string live_place;  // the SQLite file, or the PostgreSQL schema
   std::uint64_t old_version = 0;
   {
     auto live = open_db(db_url);
+    live_place = lite ? db_url.substr(7) : current_schema(*live);
     auto row = live->position(s.name);
     if (!row) throw cli_error(row.error().message(), exit_failed);
-    if (!*row) throw cli_error("no view \"" + s.name + "\" in " + path + " to rebuild (vellum project run creates it)", exit_not_found);
+    if (!*row)
+      throw cli_error("no view \"" + s.name + "\" in " + (lite ? "" : "schema ") + live_place +
+                          " to rebuild (vellum project run creates it)",
+                      exit_not_found);
     old_version = (*row)->version;
     if (old_version == s.version)
-      throw cli_error("the view \"" + s.name + "\" in " + path + " is already version " + std::to_string(s.version) +
+      throw cli_error("the view \"" + s.name + "\" in " + live_place + " is already version " + std::to_string(s.version) +
                           " (a rebuild builds another version)",
                       exit_failed);
   }
+  if (!lite && live_place == "public")
+    throw cli_error("rebuild on PostgreSQL swaps the view's schema, so the view needs a schema of its own, not public: "
+                    "create one (CREATE SCHEMA views), build there (…?options=-csearch_path%3Dviews in the --db URI), "
+                    "then rebuild",
+                    exit_usage);
+  const std::string built = live_place + (lite ? ".rebuild-v" : "_rebuild_v") + std::to_string(s.version);
+  const std::string previous = live_place + (lite ? ".previous-v" : "_previous_v") + std::to_string(old_version);
   auto url = parse_server_url(conn.server);
   if (!url) throw cli_error("--server: " + url.error().message());
   auto client = conn.connect();
   std::signal(SIGINT, on_stop_signal);
   std::signal(SIGTERM, on_stop_signal);
-  const std::string built = path + ".rebuild-v" + std::to_string(s.version);
+
+  // The new version, beside the live one, caught up until a look at the log
+  // finds nothing new: then it is as current as the live one.
   {
-    auto db = open_db("sqlite:" + built);
+    auto db = open_db(lite ? "sqlite:" + built : db_url);
+    if (!lite) {
+      const std::string q = projection::quote_identifier(built);
+      if (auto r = db->exec("CREATE SCHEMA IF NOT EXISTS " + q + "; SET search_path TO " + q); !r)
+        throw cli_error(r.error().message(), exit_failed);
+    }
     projection::runner r(*db, s, {skip});
     auto row = r.open();
     if (!row) throw cli_error(row.error().message(), exit_failed);
-    if (row->position > 0) std::fprintf(stderr, "%s: going on with the rebuild in %s at %llu events\n", s.name.c_str(),
-                                        built.c_str(), static_cast<unsigned long long>(row->position));
+    if (row->position > 0)
+      std::fprintf(stderr, "%s: going on with the rebuild in %s%s at %llu events\n", s.name.c_str(),
+                   lite ? "" : "schema ", built.c_str(), static_cast<unsigned long long>(row->position));
     catch_up c(r, client, *url, log_key, page, s.name + " v" + std::to_string(s.version));
-    // Until a look at the log finds nothing new: then the new version is as current as the live one.
     for (std::uint64_t size = c.to_latest(); !stop_requested.load();) {
       const std::uint64_t again = c.to_latest();
       if (again == size) break;
@@ -360,12 +310,21 @@ int rebuild_cmd(int argc, char** argv) {
     }
     announce(s, r.position(), r.position(), c.parked());
   }
-  const std::string previous = path + ".previous-v" + std::to_string(old_version);
-  if (auto sw = projection::swap_sqlite_file(path, built, previous); !sw)
-    throw cli_error("the new version is built in " + built + " but not swapped in: " + sw.error().message(), exit_failed);
-  std::fprintf(stderr, "%s: version %llu swapped into %s (version %llu kept as %s)\n", s.name.c_str(),
-               static_cast<unsigned long long>(s.version), path.c_str(), static_cast<unsigned long long>(old_version),
-               previous.c_str());
+
+  // The swap.
+  if (lite) {
+    if (auto sw = projection::swap_sqlite_file(live_place, built, previous); !sw)
+      throw cli_error("the new version is built in " + built + " but not swapped in: " + sw.error().message(), exit_failed);
+  } else {
+    auto db = open_db(db_url);
+    if (auto sw = projection::swap_postgres_schema(*db, live_place, built, previous); !sw)
+      throw cli_error("the new version is built in schema " + built + " but not swapped in: " + sw.error().message(),
+                      exit_failed);
+  }
+  const char* kind = lite ? "" : "schema ";
+  std::fprintf(stderr, "%s: version %llu swapped into %s%s (version %llu kept as %s%s)\n", s.name.c_str(),
+               static_cast<unsigned long long>(s.version), kind, live_place.c_str(),
+               static_cast<unsigned long long>(old_version), kind, previous.c_str());
   if (!follow_after) return exit_ok;
   auto db = open_db(db_url);
   projection::runner r(*db, s, {skip});

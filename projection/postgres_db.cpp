@@ -156,13 +156,13 @@ class postgres_db final : public view_db {
         for (const auto& col : *cols)
           if (std::get<std::string>(col[0]) == c) type = std::get<std::string>(col[1]);
         const bool textual = type == "text" || type.starts_with("character");
-        order += (order.empty() ? "" : ", ") + quote(c) + (textual ? " COLLATE \"C\"" : "") + " NULLS FIRST";
+        order += (order.empty() ? "" : ", ") + quote_identifier(c) + (textual ? " COLLATE \"C\"" : "") + " NULLS FIRST";
       }
-      json::array header;
-      for (const auto& c : *cols) header.emplace_back(std::get<std::string>(c[0]));
-      h.update("table " + table + " " + json::serialize(header) + "\n");
+      std::vector<std::string> names;
+      for (const auto& c : *cols) names.push_back(std::get<std::string>(c[0]));
+      h.update(detail::dump_table_line(table, names));
       // In pages, so a large view is never held in memory at once.
-      result_guard begin{PQexec(c_, ("DECLARE vellum_digest NO SCROLL CURSOR WITH HOLD FOR SELECT * FROM " + quote(table) +
+      result_guard begin{PQexec(c_, ("DECLARE vellum_digest NO SCROLL CURSOR WITH HOLD FOR SELECT * FROM " + quote_identifier(table) +
                                      " ORDER BY " + order)
                                         .c_str())};
       if (PQresultStatus(begin.r) != PGRES_COMMAND_OK) return pg_error(c_, "digest");
@@ -174,15 +174,9 @@ class postgres_db final : public view_db {
         }
         const int n = PQntuples(page.r);
         for (int r = 0; r < n; ++r) {
-          json::array row;
-          for (int col = 0; col < PQnfields(page.r); ++col) {
-            const value v = typed(page.r, r, col);
-            if (const auto* i = std::get_if<std::int64_t>(&v)) row.emplace_back(*i);
-            else if (const auto* d = std::get_if<double>(&v)) row.emplace_back(*d);
-            else if (const auto* s = std::get_if<std::string>(&v)) row.emplace_back(*s);
-            else row.emplace_back(nullptr);
-          }
-          h.update(json::serialize(row) + "\n");
+          std::vector<value> row;
+          for (int col = 0; col < PQnfields(page.r); ++col) row.push_back(typed(page.r, r, col));
+          h.update(detail::dump_row_line(row));
         }
         if (n == 0) break;
       }
@@ -192,28 +186,10 @@ class postgres_db final : public view_db {
   }
 
  private:
-  static std::string quote(std::string_view id) {
-    std::string out = "\"";
-    for (char c : id) {
-      if (c == '"') out += '"';
-      out += c;
-    }
-    return out + "\"";
-  }
-
   PGconn* c_;
 };
 
 }  // namespace
-
-std::string quote_identifier(std::string_view id) {
-  std::string out = "\"";
-  for (char c : id) {
-    if (c == '"') out += '"';
-    out += c;
-  }
-  return out + "\"";
-}
 
 result<void> swap_postgres_schema(view_db& db, const std::string& live, const std::string& built,
                                   const std::string& previous) {

@@ -160,7 +160,7 @@ class sqlite_db final : public view_db {
       std::vector<std::string> columns;
       std::vector<std::pair<int, std::string>> key;
       sqlite3_stmt* info = nullptr;
-      const std::string pragma = "PRAGMA table_info(" + quote(table) + ")";
+      const std::string pragma = "PRAGMA table_info(" + quote_identifier(table) + ")";
       if (sqlite3_prepare_v2(db_, pragma.c_str(), -1, &info, nullptr) != SQLITE_OK) return db_error(db_, "table_info");
       while (sqlite3_step(info) == SQLITE_ROW) {
         const std::string col = reinterpret_cast<const char*>(sqlite3_column_text(info, 1));
@@ -170,32 +170,30 @@ class sqlite_db final : public view_db {
       sqlite3_finalize(info);
       std::sort(key.begin(), key.end());
       std::string order;
-      for (const auto& k : key) order += (order.empty() ? "" : ", ") + quote(k.second);
+      for (const auto& k : key) order += (order.empty() ? "" : ", ") + quote_identifier(k.second);
       if (order.empty())
-        for (const auto& c : columns) order += (order.empty() ? "" : ", ") + quote(c);
-      json::array header;
-      for (const auto& c : columns) header.emplace_back(c);
-      h.update("table " + table + " " + json::serialize(header) + "\n");
-      const std::string select = "SELECT * FROM " + quote(table) + " ORDER BY " + order;
+        for (const auto& c : columns) order += (order.empty() ? "" : ", ") + quote_identifier(c);
+      h.update(detail::dump_table_line(table, columns));
+      const std::string select = "SELECT * FROM " + quote_identifier(table) + " ORDER BY " + order;
       sqlite3_stmt* rows = nullptr;
       if (sqlite3_prepare_v2(db_, select.c_str(), -1, &rows, nullptr) != SQLITE_OK) return db_error(db_, "digest");
       int rc = 0;
       while ((rc = sqlite3_step(rows)) == SQLITE_ROW) {
-        json::array row;
+        std::vector<value> row;
         for (int i = 0; i < sqlite3_column_count(rows); ++i) {
           switch (sqlite3_column_type(rows, i)) {
-            case SQLITE_INTEGER: row.emplace_back(sqlite3_column_int64(rows, i)); break;
+            case SQLITE_INTEGER: row.emplace_back(static_cast<std::int64_t>(sqlite3_column_int64(rows, i))); break;
             case SQLITE_FLOAT: row.emplace_back(sqlite3_column_double(rows, i)); break;
-            case SQLITE_TEXT: row.emplace_back(reinterpret_cast<const char*>(sqlite3_column_text(rows, i))); break;
+            case SQLITE_TEXT: row.emplace_back(std::string(reinterpret_cast<const char*>(sqlite3_column_text(rows, i)))); break;
             case SQLITE_BLOB: {
               const auto* p = static_cast<const std::uint8_t*>(sqlite3_column_blob(rows, i));
               row.emplace_back(crypto::base64_encode(byte_view(p, static_cast<std::size_t>(sqlite3_column_bytes(rows, i)))));
               break;
             }
-            default: row.emplace_back(nullptr);
+            default: row.emplace_back(std::monostate{});
           }
         }
-        h.update(json::serialize(row) + "\n");
+        h.update(detail::dump_row_line(row));
       }
       sqlite3_finalize(rows);
       if (rc != SQLITE_DONE) return db_error(db_, "digest");
@@ -204,14 +202,6 @@ class sqlite_db final : public view_db {
   }
 
  private:
-  static std::string quote(std::string_view id) {
-    std::string out = "\"";
-    for (char c : id) {
-      if (c == '"') out += '"';
-      out += c;
-    }
-    return out + "\"";
-  }
 
   result<sqlite3_stmt*> prepared(const std::string& sql) {
     if (auto it = cache_.find(sql); it != cache_.end()) return it->second;

@@ -70,10 +70,16 @@ class view_db {
 // then `built` takes `live`'s name.
 [[nodiscard]] result<void> swap_postgres_schema(view_db& db, const std::string& live, const std::string& built,
                                                 const std::string& previous);
-// A PostgreSQL identifier, quoted.
+// An SQL identifier, double-quoted (both dialects).
 std::string quote_identifier(std::string_view id);
 
 namespace detail {
+// The canonical dump that digest() hashes, one line at a time, the same for
+// every database: a table's name and column names, then each row's values
+// as a JSON array (integers and reals as numbers, text as strings, NULL as
+// null; a database passes blobs as text it chose).
+std::string dump_table_line(const std::string& table, const std::vector<std::string>& columns);
+std::string dump_row_line(const std::vector<value>& row);
 [[nodiscard]] result<std::unique_ptr<view_db>> open_sqlite(const std::string& path);
 [[nodiscard]] result<std::unique_ptr<view_db>> open_postgres(std::string_view url);
 }  // namespace detail
