@@ -4,6 +4,7 @@
 
 #include "server/http_session.hpp"
 
+#include "server/request_head.hpp"
 #include "server/sse_session.hpp"
 #include "server/stream_session.hpp"
 
@@ -162,27 +163,6 @@ void http_session<Stream>::on_read_error(beast::error_code ec) {
   srv_.in_flight.fetch_add(1);
   phase_ = phase::writing;
   write(std::move(r));
-}
-
-// What a request's head must not be (RFC 9112): HTTP/1.1 without Host (§3.2),
-// Host, Authorization or Content-Length twice (two proxies could each take a
-// different one), a Transfer-Encoding other than exactly "chunked" (stacked
-// or unknown codings, or a value an obsolete line folding ran into), or one
-// next to a Content-Length. Beast already refuses malformed lengths. Empty:
-// acceptable.
-template <class Fields>
-std::string refused_head(const http::request_header<Fields>& h) {
-  if (h.version() >= 11 && h.find(http::field::host) == h.end()) return "HTTP/1.1 requires a Host header";
-  if (const auto te = h.find(http::field::transfer_encoding); te != h.end()) {
-    if (h.count(http::field::transfer_encoding) > 1 || !beast::iequals(te->value(), "chunked"))
-      return "only Transfer-Encoding: chunked is accepted";
-    if (h.find(http::field::content_length) != h.end())
-      return "Transfer-Encoding and Content-Length together are ambiguous";
-  }
-  for (auto f : {http::field::host, http::field::authorization, http::field::content_length}) {
-    if (h.count(f) > 1) return "the " + std::string(http::to_string(f)) + " header may appear only once";
-  }
-  return {};
 }
 
 template <class Stream>

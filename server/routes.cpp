@@ -64,7 +64,8 @@ std::optional<std::size_t> claim(std::string_view pattern, std::string_view path
 }
 
 // Cuts the params of `pattern` from `rest` (the path after the literal
-// prefix): one segment each, the last takes the remainder; missing ones are "".
+// prefix): one segment each, the last takes the remainder; missing ones are
+// "" (empty views at the end of the path, so that every param points into it).
 std::vector<std::string_view> cut_params(std::string_view pattern, std::string_view rest) {
   if (has_literal_suffix(pattern)) {  // one segment each, by position (claim_segments matched them)
     std::vector<std::string_view> out;
@@ -83,7 +84,7 @@ std::vector<std::string_view> cut_params(std::string_view pattern, std::string_v
     }
     const auto slash = rest.find('/');
     out.push_back(rest.substr(0, slash));
-    rest = slash == std::string_view::npos ? std::string_view{} : rest.substr(slash + 1);
+    rest = slash == std::string_view::npos ? rest.substr(rest.size()) : rest.substr(slash + 1);
   }
   return out;
 }
