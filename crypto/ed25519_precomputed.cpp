@@ -13,9 +13,19 @@
 #include <openssl/bn.h>
 #include <openssl/evp.h>
 
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <vector>
+
+// Limb bounds (see "Field elements" below) are checked in debug builds and
+// in the sanitizer and fuzz builds (VELLUM_CHECK_LIMBS); a broken bound
+// aborts naming the function.
+#if !defined(NDEBUG) || defined(VELLUM_CHECK_LIMBS)
+#define VELLUM_LIMBS_BELOW(f, bits, where) check_limbs(f, bits, where)
+#else
+#define VELLUM_LIMBS_BELOW(f, bits, where) static_cast<void>(0)
+#endif
 
 namespace vellum::crypto {
 namespace {
@@ -38,12 +48,22 @@ struct fe {
 
 constexpr fe fe_small(u64 n) { return fe{{n, 0, 0, 0, 0}}; }
 
+[[maybe_unused]] inline void check_limbs(const fe& f, int bits, const char* where) {
+  for (u64 limb : f.v) {
+    if (limb >> bits) {
+      std::fprintf(stderr, "ed25519_precomputed: %s: a limb is not below 2^%d\n", where, bits);
+      std::abort();
+    }
+  }
+}
+
 inline fe add(const fe& a, const fe& b) {
   return fe{{a.v[0] + b.v[0], a.v[1] + b.v[1], a.v[2] + b.v[2], a.v[3] + b.v[3], a.v[4] + b.v[4]}};
 }
 
 // a - b + 4p, so no limb goes negative for b's limbs below 2^53.
 inline fe sub(const fe& a, const fe& b) {
+  VELLUM_LIMBS_BELOW(b, 53, "sub");
   constexpr u64 four_p0 = 4 * ((u64{1} << 51) - 19);
   constexpr u64 four_pi = 4 * ((u64{1} << 51) - 1);
   return fe{{a.v[0] + four_p0 - b.v[0], a.v[1] + four_pi - b.v[1], a.v[2] + four_pi - b.v[2],
@@ -71,6 +91,8 @@ inline fe carry_columns(u128 r0, u128 r1, u128 r2, u128 r3, u128 r4) {
 }
 
 inline fe mul(const fe& f, const fe& g) {
+  VELLUM_LIMBS_BELOW(f, 54, "mul");
+  VELLUM_LIMBS_BELOW(g, 54, "mul");
   const u64 f0 = f.v[0], f1 = f.v[1], f2 = f.v[2], f3 = f.v[3], f4 = f.v[4];
   const u64 g0 = g.v[0], g1 = g.v[1], g2 = g.v[2], g3 = g.v[3], g4 = g.v[4];
   const u64 g1_19 = 19 * g1, g2_19 = 19 * g2, g3_19 = 19 * g3, g4_19 = 19 * g4;
@@ -87,6 +109,7 @@ inline fe mul(const fe& f, const fe& g) {
 }
 
 inline fe sq(const fe& f) {
+  VELLUM_LIMBS_BELOW(f, 54, "sq");
   const u64 f0 = f.v[0], f1 = f.v[1], f2 = f.v[2], f3 = f.v[3], f4 = f.v[4];
   const u64 f0_2 = 2 * f0, f1_2 = 2 * f1;
   const u64 f3_19 = 19 * f3, f4_19 = 19 * f4;
@@ -299,6 +322,18 @@ std::optional<point> decode(const std::uint8_t* s) {
   return point{x, y, fe_small(1), mul(x, y)};
 }
 
+bool is_identity(const point& p) { return is_zero(p.X) && equal(p.Y, p.Z); }
+
+// [n]p for a little-endian 32-byte n, double and add from the top bit.
+point scalar_mul(const point& p, const std::uint8_t* n) {
+  point h = identity();
+  for (int bit = 255; bit >= 0; --bit) {
+    h = dbl(h);
+    if ((n[bit / 8] >> (bit % 8)) & 1) h = add(h, p);
+  }
+  return h;
+}
+
 }  // namespace
 
 // j * 256^i * P for i = 0..31, j = 1..8, affine.
@@ -434,6 +469,41 @@ bool challenge(byte_view r, const std::array<std::uint8_t, 32>& a, byte_view msg
 }
 
 }  // namespace
+
+std::string_view to_string(ed25519_key_problem p) {
+  switch (p) {
+    case ed25519_key_problem::none: return {};
+    case ed25519_key_problem::not_canonical: return "not the canonical encoding of a curve point";
+    case ed25519_key_problem::not_on_curve: return "not a point of the curve";
+    case ed25519_key_problem::small_order: return "a point of small order";
+    case ed25519_key_problem::mixed_order: return "a point with a small-order (torsion) component";
+  }
+  return {};
+}
+
+ed25519_key_problem ed25519_check_public_key(byte_view public_key) {
+  if (public_key.size() != 32) return ed25519_key_problem::not_canonical;
+  fe_bytes low;
+  std::memcpy(low.data(), public_key.data(), 32);
+  low[31] &= 0x7f;
+  if (to_bytes(from_bytes(public_key.data())) != low) return ed25519_key_problem::not_canonical;
+  const auto a = decode(public_key.data());
+  if (!a) {
+    // decode refuses y >= p (checked above), no x, and x = 0 written negative.
+    const bool negative_zero = (public_key[31] & 0x80) != 0 && [&] {
+      fe_bytes positive;
+      std::memcpy(positive.data(), public_key.data(), 32);
+      positive[31] &= 0x7f;
+      return decode(positive.data()).has_value();
+    }();
+    return negative_zero ? ed25519_key_problem::not_canonical : ed25519_key_problem::not_on_curve;
+  }
+  point a8 = *a;
+  for (int i = 0; i < 3; ++i) a8 = dbl(a8);
+  if (is_identity(a8)) return ed25519_key_problem::small_order;
+  if (!is_identity(scalar_mul(*a, group_order.data()))) return ed25519_key_problem::mixed_order;
+  return ed25519_key_problem::none;
+}
 
 std::optional<ed25519_precomputed> ed25519_precomputed::make(byte_view public_key) {
   if (public_key.size() != 32) return std::nullopt;

@@ -23,8 +23,26 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <string_view>
 
 namespace vellum::crypto {
+
+// What is wrong with a 32-byte Ed25519 public key that no honest signer
+// has: not the canonical encoding of a point (y >= p, or x = 0 written as
+// negative), no point at all (no x for that y), a point of small order
+// (8A = 0: every signature under it is forgeable for some messages), or a
+// point with a torsion component (LA != 0: cofactored and cofactorless
+// verifiers disagree on its signatures). RFC 8032 verifiers differ exactly
+// on such keys (speccheck), so vellumd refuses them when loading its
+// configuration (docs/threat-model.md).
+enum class ed25519_key_problem { none, not_canonical, not_on_curve, small_order, mixed_order };
+
+// "not the canonical encoding of a point", ... (empty for none).
+std::string_view to_string(ed25519_key_problem p);
+
+// The problem of `public_key` (not 32 bytes: not_canonical). Variable time:
+// keys are public. About 260 point doublings.
+ed25519_key_problem ed25519_check_public_key(byte_view public_key);
 
 class ed25519_precomputed {
  public:

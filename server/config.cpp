@@ -2,6 +2,7 @@
 
 #include "base/file.hpp"
 #include "server/config.hpp"
+#include "server/access_log.hpp"
 
 #include "crypto/encoding.hpp"
 #include "crypto/ijson.hpp"
@@ -101,6 +102,12 @@ submitter parse_submitter(const json::value& v, const std::string& path) {
   if (!key)
     fail(join(path, "public_key"),
          "cannot be used as an Ed25519 or P-256 public key (" + key.error().message() + ")");
+  if (key->type() == crypto::key_type::ed25519) {
+    if (auto problem = crypto::ed25519_check_public_key(key->raw()); problem != crypto::ed25519_key_problem::none)
+      fail(join(path, "public_key"), "the Ed25519 key of submitter \"" + kid_s + "\" is " +
+                                         std::string(crypto::to_string(problem)) +
+                                         ", which no honest signer has; refused");
+  }
   submitter s(kid_s, *key, {});
   const auto* streams = o.if_contains("streams");
   if (!streams) fail(join(path, "streams"), "missing (use [\"\"] to allow every stream)");
@@ -242,10 +249,15 @@ std::string_view to_string(role r) {
 submitter::submitter(std::string kid_, crypto::public_key key_, std::vector<std::string> streams_)
     : kid(std::move(kid_)), key(std::move(key_)), streams(std::move(streams_)) {
   if (key.type() != crypto::key_type::ed25519) return;
-  // A key that is not a canonical curve point keeps OpenSSL's verify, which
-  // then decides about it as it would anywhere else.
+  // A key that is not a canonical curve point (which a configuration file
+  // cannot register: parse_submitter refuses it) keeps OpenSSL's verify,
+  // which then decides about it as it would anywhere else; said in the log,
+  // since that key's statements verify several times slower.
   if (auto tables = crypto::ed25519_precomputed::make(key.raw()))
     ed25519 = std::make_shared<const crypto::ed25519_precomputed>(std::move(*tables));
+  else
+    log_message("warning", "submitter \"" + kid + "\": Ed25519 key is not a canonical curve point; "
+                           "its signatures are checked by OpenSSL's verify, without the precomputed tables");
 }
 
 result<void> submitter::verify(const crypto::jws& token) const {
@@ -392,6 +404,24 @@ std::shared_ptr<const credentials> credentials_from_json(std::string_view text) 
   auto c = std::make_shared<credentials>();
   parse_credentials(root, *c);
   return c;
+}
+
+reload_outcome guarded_reload(const std::function<std::shared_ptr<const credentials>()>& load) {
+  reload_outcome out;
+  try {
+    out.creds = load();
+    if (!out.creds) out.problem = "no credentials were loaded";
+  } catch (const config_error& e) {
+    out.problem = e.what();
+  } catch (const std::bad_alloc&) {
+    out.problem = "out of memory while reading the configuration";
+  } catch (const std::exception& e) {
+    out.problem = std::string("unexpected error while reading the configuration: ") + e.what();
+  } catch (...) {
+    out.problem = "unexpected error while reading the configuration";
+  }
+  if (!out.problem.empty()) out.creds.reset();
+  return out;
 }
 
 config load_config(const cli_options& cli) {

@@ -65,6 +65,16 @@ ed25519_precomputed make_for(const bytes& key) {
 
 bytes as_bytes_of(std::string_view s) { return bytes(s.begin(), s.end()); }
 
+}  // namespace
+
+namespace vellum::crypto {
+std::ostream& operator<<(std::ostream& os, ed25519_key_problem p) {
+  return os << (p == ed25519_key_problem::none ? std::string_view("none") : to_string(p));
+}
+}  // namespace vellum::crypto
+
+namespace {
+
 // p - y, little-endian 32 bytes (the y of the point negated twice over).
 bytes field_negate(const bytes& y) {
   BIGNUM* p = nullptr;
@@ -457,6 +467,120 @@ BOOST_AUTO_TEST_CASE(declines_keys_that_are_not_canonical_points) {
   y2[0] = 2;
   BOOST_TEST(!ed25519_precomputed::make(y2).has_value());
   BOOST_TEST(ed25519_precomputed::make(hex(base_point_hex)).has_value());
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+// Keys no honest signer has (crypto::ed25519_check_public_key), which vellumd
+// refuses at configuration load. The expected classes come from outside the
+// code under test: the eight canonical small-order encodings (libsodium's
+// blocklist), speccheck's description of its keys, and keys OpenSSL makes.
+BOOST_AUTO_TEST_SUITE(ed25519_key_checks)
+
+BOOST_AUTO_TEST_CASE(the_eight_small_order_points_are_refused) {
+  for (const char* h : {"0100000000000000000000000000000000000000000000000000000000000000",
+                        "ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",
+                        "0000000000000000000000000000000000000000000000000000000000000000",
+                        "0000000000000000000000000000000000000000000000000000000000000080",
+                        "c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac037a",
+                        "c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac03fa",
+                        "26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc05",
+                        "26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc85"}) {
+    BOOST_TEST_CONTEXT(h) { BOOST_TEST(ed25519_check_public_key(hex(h)) == ed25519_key_problem::small_order); }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(non_canonical_encodings_and_non_points_are_refused) {
+  // y = p, y = p + 1, y = 2^255 - 1 (all >= p), with and without the sign
+  // bit; the neutral element and (0, -1) written with x negative.
+  for (const char* h : {"edffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",
+                        "eeffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",
+                        "ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",
+                        "edffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff",
+                        "eeffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff",
+                        "0100000000000000000000000000000000000000000000000000000000000080",
+                        "ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff"}) {
+    BOOST_TEST_CONTEXT(h) { BOOST_TEST(ed25519_check_public_key(hex(h)) == ed25519_key_problem::not_canonical); }
+  }
+  // No x satisfies the curve equation for y = 2 or y = 7.
+  for (const char* h : {"0200000000000000000000000000000000000000000000000000000000000000",
+                        "0700000000000000000000000000000000000000000000000000000000000000"}) {
+    BOOST_TEST_CONTEXT(h) { BOOST_TEST(ed25519_check_public_key(hex(h)) == ed25519_key_problem::not_on_curve); }
+  }
+  BOOST_TEST(ed25519_check_public_key(bytes(31, 1)) == ed25519_key_problem::not_canonical);
+}
+
+BOOST_AUTO_TEST_CASE(speccheck_keys_are_classified_as_its_cases_describe) {
+  // Cases 2, 8, 9 ("mixed A") and 3-5 (cofactored and cofactorless verdicts
+  // differ, which needs a torsion component): mixed order. Cases 6, 7
+  // (S above L) use an ordinary key.
+  BOOST_TEST(ed25519_check_public_key(hex("f7badec5b8abeaf699583992219b7b223f1df3fbbea919844e3f7c554a43dd43")) ==
+             ed25519_key_problem::mixed_order);
+  BOOST_TEST(ed25519_check_public_key(hex("cdb267ce40c5cd45306fa5d2f29731459387dbf9eb933b7bd5aed9a765b88d4d")) ==
+             ed25519_key_problem::mixed_order);
+  BOOST_TEST(ed25519_check_public_key(hex("442aad9f089ad9e14647b1ef9099a1ff4798d78589e66f28eca69c11f582a623")) ==
+             ed25519_key_problem::none);
+}
+
+BOOST_AUTO_TEST_CASE(keys_openssl_generates_and_the_rfc_keys_pass) {
+  for (int i = 0; i < 64; ++i) {
+    auto k = private_key::generate(key_type::ed25519);
+    BOOST_REQUIRE(k.has_value());
+    BOOST_TEST(ed25519_check_public_key(k->public_key().raw()) == ed25519_key_problem::none);
+  }
+  BOOST_TEST(ed25519_check_public_key(hex(base_point_hex)) == ed25519_key_problem::none);
+  const auto rfc = b64url(vectors().at("rfc8037_a4").at("jwk").at("x").as_string());
+  BOOST_TEST(ed25519_check_public_key(rfc) == ed25519_key_problem::none);
+  BOOST_TEST(to_string(ed25519_key_problem::small_order) == "a point of small order");
+  BOOST_TEST(to_string(ed25519_key_problem::none).empty());
+}
+
+// speccheck's twelve cases: both verifiers give OpenSSL 3's published verdict
+// (its results.md), the fast one wherever it takes the key at all.
+BOOST_AUTO_TEST_CASE(speccheck_vectors_get_openssl_3s_published_verdicts) {
+  const json::value doc = vellum::test::load_json("ed25519-speccheck.json");
+  const auto& cases = doc.at("cases").as_array();
+  BOOST_TEST(cases.size() == 12u);
+  int fast_checked = 0;
+  for (const auto& c : cases) {
+    const auto key = hex(c.at("pub_key").as_string());
+    const auto msg = hex(c.at("msg").as_string());
+    const auto sig = hex(c.at("signature").as_string());
+    const bool expected = c.at("openssl_3").as_string() == "valid";
+    BOOST_TEST_CONTEXT("speccheck case " << c.at("case").as_int64()) {
+      BOOST_TEST(openssl_verifies(key, msg, sig) == expected);
+      if (auto fast = ed25519_precomputed::make(key)) {
+        BOOST_TEST(fast->verify(msg, sig) == expected);
+        ++fast_checked;
+      }
+      // None of these keys could be registered.
+      const bool ordinary_key = c.at("case").as_int64() == 6 || c.at("case").as_int64() == 7;
+      BOOST_TEST((ed25519_check_public_key(key) == ed25519_key_problem::none) == ordinary_key);
+    }
+  }
+  BOOST_TEST(fast_checked == 10);  // cases 10 and 11: a non-canonical key
+}
+
+// Wycheproof's EdDSA verification vectors: OpenSSL and the fast path give
+// the expected result on every one.
+BOOST_AUTO_TEST_CASE(wycheproof_vectors) {
+  const json::value doc = vellum::test::load_json("wycheproof-ed25519.json");
+  const auto& tests = doc.at("tests").as_array();
+  BOOST_TEST(tests.size() == 151u);
+  int valid = 0;
+  for (const auto& t : tests) {
+    const auto key = hex(t.at("pk").as_string());
+    const auto msg = hex(t.at("msg").as_string());
+    const auto sig = hex(t.at("sig").as_string());
+    const bool expected = t.at("result").as_string() == "valid";
+    valid += expected ? 1 : 0;
+    BOOST_TEST_CONTEXT("wycheproof tcId " << t.at("tcId").as_int64()) {
+      BOOST_TEST(openssl_verifies(key, msg, sig) == expected);
+      BOOST_TEST(make_for(key).verify(msg, sig) == expected);
+      BOOST_TEST(ed25519_check_public_key(key) == ed25519_key_problem::none);
+    }
+  }
+  BOOST_TEST(valid > 0);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -1,6 +1,7 @@
 // Configuration: command line, JSON file, defaults, demo mode; every bad
 // configuration names its key.
 
+#include "crypto/encoding.hpp"
 #include "crypto/sha256.hpp"
 #include "server/fixture.hpp"
 
@@ -155,6 +156,35 @@ BOOST_AUTO_TEST_CASE(accepts_public_keys_as_pem_or_jwk_and_refuses_private_jwks)
   jwk["d"] = "AAAA";
   o["submitters"].as_array()[0].as_object()["public_key"] = jwk;
   BOOST_TEST(starts_with(problem_of(boost::json::serialize(o)), "submitters[0].public_key:"));
+}
+
+// Issue 18, item 11: keys of small or mixed order, and encodings that are
+// not canonical, are refused when the file is loaded, naming the kid; an
+// ordinary key next to them is not.
+BOOST_AUTO_TEST_CASE(refuses_weak_and_non_canonical_ed25519_keys_naming_the_kid) {
+  auto with_key = [](const std::string& kid, const std::string& raw_hex) {
+    auto raw = crypto::hex_decode(raw_hex);
+    BOOST_REQUIRE(raw.has_value());
+    boost::json::object jwk{{"kty", "OKP"}, {"crv", "Ed25519"}, {"x", crypto::base64url_encode(*raw)}};
+    boost::json::object o{{"submitters", boost::json::array{{{"kid", kid}, {"public_key", jwk}, {"streams", {""}}}}}};
+    return problem_of(boost::json::serialize(o));
+  };
+  const std::string small = with_key("ward-9", "c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac03fa");
+  BOOST_TEST(starts_with(small, "submitters[0].public_key:"));
+  BOOST_TEST(small.find("submitter \"ward-9\"") != std::string::npos);
+  BOOST_TEST(small.find("small order") != std::string::npos);
+  const std::string identity = with_key("neutral", "0100000000000000000000000000000000000000000000000000000000000000");
+  BOOST_TEST(identity.find("small order") != std::string::npos);
+  const std::string mixed = with_key("pump-2", "f7badec5b8abeaf699583992219b7b223f1df3fbbea919844e3f7c554a43dd43");
+  BOOST_TEST(mixed.find("submitter \"pump-2\"") != std::string::npos);
+  BOOST_TEST(mixed.find("torsion") != std::string::npos);
+  const std::string y_is_p = with_key("odd", "edffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f");
+  BOOST_TEST(y_is_p.find("canonical") != std::string::npos);
+  BOOST_TEST(with_key("fine", "442aad9f089ad9e14647b1ef9099a1ff4798d78589e66f28eca69c11f582a623") == "");
+  // PEM keys go through the same check.
+  const std::string pem = "-----BEGIN PUBLIC KEY-----\nMCowBQYDK2VwAyEAxxdqcD1N2E+6PAt2DRBnDyogU/osOczGTsf9d5KsA/o=\n-----END PUBLIC KEY-----\n";
+  boost::json::object o{{"submitters", boost::json::array{{{"kid", "pem-small"}, {"public_key", pem}, {"streams", {""}}}}}};
+  BOOST_TEST(problem_of(boost::json::serialize(o)).find("small order") != std::string::npos);
 }
 
 BOOST_AUTO_TEST_CASE(refuses_plain_http_on_non_loopback_unless_allowed) {
