@@ -72,6 +72,10 @@ std::string api::identity_of(const request& req) const {
   return c->open_reads ? "open" : "-";
 }
 
+bool api::still_allowed(const request& req, role needed) const {
+  return !refuse_foreign_host(req) && !authorize(req, needed);
+}
+
 std::optional<response> api::authorize(const request& req, role needed) const {
   auto c = creds_.get();
   if (c->open_reads) return std::nullopt;
@@ -200,12 +204,15 @@ response api::dispatch(const request& req, std::string_view path, std::string_vi
   if (m.result == route_match::outcome::unknown) return labelled(not_found(), unknown_route_label);
   const auto& info = infos[m.row];
   if (m.result == route_match::outcome::wrong_method) return labelled(method_not_allowed(m.allow), info.label);
-  if (auto needed = required_role(info.needs); needed && !info.by_transport)
+  const auto needed = required_role(info.needs);
+  if (needed && !info.by_transport)
     if (auto denied = authorize(req, *needed)) return labelled(std::move(*denied), info.label);
   if (auto unknown = unknown_parameter(q, table()[m.row].query))
     return labelled(error_response(errc::bad_request, "unknown query parameter \"" + *unknown + "\""), info.label);
   const call c{req, path, m.params, q, info.label, done, async};
-  return labelled((this->*table()[m.row].serve)(c), info.label);
+  auto r = labelled((this->*table()[m.row].serve)(c), info.label);
+  r.requires_role = needed;
+  return r;
 }
 
 }  // namespace vellum::server

@@ -70,6 +70,10 @@ struct response {
   // Set: the body is `stream`'s output (`body` is unused), sent after the
   // status, content type and headers above, delimited by closing the connection.
   body_producer stream;
+  // The role the answer needed (unset: a public route). A streamed body and
+  // a subscription keep it, so that a reload that takes the role away ends
+  // them (api::still_allowed).
+  std::optional<role> requires_role;
 };
 
 // A GET /v1/subscribe request (Server-Sent Events) and how far it got.
@@ -129,11 +133,16 @@ class api {
   // nor buffered by proxies; its body is the opening comment.
   static response sse_head(const subscription& s);
   // What `s` sends next: the events it has not seen yet, one ledger page at a
-  // time, while it catches up; then nothing until a commit (the transport asks
+  // time and at most limits.max_page_bytes of messages (one event at least),
+  // while it catches up; then nothing until a commit (the transport asks
   // again when woken). A subscriber that was caught up and falls more than
   // limits.sse_max_buffered_events behind gets a last `overflow` event; a read
   // error gives a last `error` event. Both carry resume_from. Advances s.cursor.
   sse_step sse_next(subscription& s) const;
+  // Whether `req`'s credentials still grant `needed` under the current
+  // credentials (after a reload): what an open subscription or export asks
+  // when the configuration changes.
+  bool still_allowed(const request& req, role needed) const;
   // How the access log names who sent `req` (see response::identity).
   std::string identity_of(const request& req) const;
   // One SSE message for an event ("id: <seq>\nevent: event\ndata: <json>\n\n").

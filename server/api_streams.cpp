@@ -93,9 +93,16 @@ sse_step api::sse_next(subscription& s) const {
     s.caught_up = true;
     return {};
   }
+  // A step holds at most limits.max_page_bytes of messages (at least one
+  // event, so that a large one never stalls the stream): a subscriber
+  // catching up on large events costs bounded memory, not 256 events' worth.
   sse_step step;
   for (const auto& e : *page) {
-    if (s.matches(e)) step.text += sse_event(e);
+    if (s.matches(e)) {
+      std::string message = sse_event(e);
+      if (!step.text.empty() && step.text.size() + message.size() > limits_.max_page_bytes) break;
+      step.text += message;
+    }
     s.cursor = e.seq + 1;
   }
   step.more = step.text.empty();  // nothing matched on this page: the next one may

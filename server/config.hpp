@@ -13,6 +13,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -179,6 +180,16 @@ void apply_config_json(std::string_view text, config& cfg);
 // Parses only the credentials part (submitters, tokens) of a configuration
 // file's text; used by SIGHUP reloads. Throws config_error.
 std::shared_ptr<const credentials> credentials_from_json(std::string_view text);
+
+// Runs `load` for a SIGHUP reload: its credentials, or (creds null) why it
+// failed, whatever the failure: a config_error's message, "out of memory"
+// for std::bad_alloc, any other exception's what(). Nothing escapes, so a
+// failed reload leaves the server and its old credentials as they were.
+struct reload_outcome {
+  std::shared_ptr<const credentials> creds;
+  std::string problem;
+};
+reload_outcome guarded_reload(const std::function<std::shared_ptr<const credentials>()>& load);
 
 // Loads the whole configuration: file (if given), then flags, then checks
 // (plain HTTP on non-loopback, TLS files present). Does not touch the disk

@@ -123,14 +123,16 @@ bool http_server::tls() const { return impl_->tls_ctx.has_value(); }
 std::string http_server::reload_credentials() {
   auto& c = impl_->cfg;
   if (c.config_file.empty()) return "no configuration file to reload";
-  auto text = vellum::read_file(c.config_file);
-  if (!text) return c.config_file + ": cannot be read";
-  try {
-    auto fresh = credentials_from_json(*text);
-    impl_->creds.set(std::move(fresh));
-  } catch (const config_error& e) {
-    return e.what();
-  }
+  auto loaded = guarded_reload([&] {
+    auto text = vellum::read_file(c.config_file);
+    if (!text) throw config_error(c.config_file + ": cannot be read");
+    return credentials_from_json(*text);
+  });
+  if (!loaded.problem.empty()) return loaded.problem;
+  impl_->creds.set(std::move(loaded.creds));
+  // Revocation bites at once: open subscriptions and exports whose token
+  // lost its role end now, not when they would have finished.
+  impl_->sessions.for_each([](session_handle& h) { h.credentials_changed(); });
   return {};
 }
 

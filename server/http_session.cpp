@@ -45,6 +45,48 @@ void http_session<Stream>::wake() {
   net::post(stream_.get_executor(), [self = this->shared_from_this()] { self->sse_pump(); });
 }
 
+// Runs api::still_allowed on the strand for an open subscription or stream;
+// ends it if its credentials were taken away. Anything else is left alone: a
+// plain request was authorised when it arrived and is answered.
+template <class Stream>
+void http_session<Stream>::credentials_changed() {
+  net::post(stream_.get_executor(), [self = this->shared_from_this()] {
+    if (!self->open_role_ || self->phase_ == phase::closed || self->phase_ == phase::sse_finishing) return;
+    if (self->srv_.handler->still_allowed(self->credentials_, *self->open_role_)) return;
+    self->end_revoked();
+  });
+}
+
+// Strand only. SSE: a last `error` event when idle, else the pending write is
+// cut; a stream: its producer is told to stop and the connection closed (the
+// bundle then lacks its end line, which every verifier reports).
+template <class Stream>
+void http_session<Stream>::end_revoked() {
+  log_message("info", open_identity_ + " lost access by a configuration reload: closed " + method_ + " " + target_);
+  switch (phase_) {
+    case phase::sse_idle:
+      return sse_send("event: error\ndata: {\"reason\":\"credentials revoked\",\"resume_from\":" +
+                          std::to_string(sub_.cursor) + "}\n\n",
+                      true);
+    case phase::sse_writing:
+      phase_ = phase::sse_finishing;
+      lowest().cancel();  // the write completes with an error and closes
+      return;
+    case phase::stream_waiting:
+    case phase::stream_writing:
+      if (pipe_) {
+        {
+          std::lock_guard lock(pipe_->m);
+          pipe_->cancelled = true;
+        }
+        pipe_->cv.notify_all();
+      }
+      return close();
+    default:
+      return;
+  }
+}
+
 template <class Stream>
 void http_session<Stream>::stop_now() {
   net::post(stream_.get_executor(), [self = this->shared_from_this()] {
@@ -201,6 +243,10 @@ void http_session<Stream>::dispatch_request() {
   target_ = req.target.substr(0, req.target.find('?'));
   srv_.in_flight.fetch_add(1);
   phase_ = phase::dispatched;
+  credentials_.authorization = req.authorization;
+  credentials_.host = req.host;
+  credentials_.client_cert_verified = req.client_cert_verified;
+  credentials_.client_subject = req.client_subject;
 
   if (api::is_subscribe(req)) {
     auto opened = srv_.handler->open_subscription(req);
@@ -210,6 +256,7 @@ void http_session<Stream>::dispatch_request() {
     }
     srv_.stats.count_request("GET /v1/subscribe", 200);
     srv_.in_flight.fetch_sub(1);  // a subscription is not an in-flight request
+    open_role_ = role::reader;
     return start_sse(std::get<subscription>(std::move(opened)), srv_.handler->identity_of(req));
   }
   srv_.handler->handle(std::move(req), [self = this->shared_from_this()](response r) {

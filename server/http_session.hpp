@@ -63,6 +63,7 @@ class http_session final : public session_handle, public std::enable_shared_from
 
   void wake() override;
   void stop_now() override;
+  void credentials_changed() override;
 
  private:
   connection_counts::slot slot_;
@@ -158,6 +159,12 @@ class http_session final : public session_handle, public std::enable_shared_from
   net::steady_timer sse_timer_;  // heartbeat
   subscription sub_;             // sse_* phases
   std::shared_ptr<stream_pipe> pipe_;  // stream_* phases
+  // The request's credentials (authorization, client certificate, host), kept
+  // for credentials_changed(); the role its subscription or stream needs.
+  request credentials_;
+  std::optional<role> open_role_;
+  std::string open_identity_;
+  void end_revoked();
 };
 
 }  // namespace vellum::server

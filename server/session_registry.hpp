@@ -17,6 +17,9 @@ class session_handle {
   virtual ~session_handle() = default;
   virtual void wake() = 0;      // new commits (SSE live mode)
   virtual void stop_now() = 0;  // server stopping: close unless a response is pending
+  // The credentials were reloaded: a subscription or streamed body whose
+  // credentials no longer grant its role ends at once.
+  virtual void credentials_changed() = 0;
 };
 
 // Weak references to sessions: SSE subscribers (woken after each commit) and

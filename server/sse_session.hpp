@@ -21,6 +21,7 @@ namespace vellum::server {
 template <class Stream>
 void http_session<Stream>::start_sse(subscription sub, std::string identity) {
   sub_ = std::move(sub);
+  open_identity_ = identity;
   const auto head = api::sse_head(sub_);
   log_stream_opened({.remote = remote_,
                      .method = method_,

@@ -49,6 +49,8 @@ void http_session<Stream>::start_stream(response r) {
   phase_ = phase::stream_waiting;
   keep_alive_ = false;
   pipe_ = std::make_shared<stream_pipe>();
+  open_role_ = r.requires_role;
+  open_identity_ = r.identity;
   log_stream_opened(
       {.remote = remote_, .method = method_, .path = target_, .route = r.route, .identity = r.identity, .status = r.status});
   auto produce = std::move(r.stream);

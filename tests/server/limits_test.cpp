@@ -1,6 +1,9 @@
 // Resource limits: slow SSE consumers, connection cap, read timeouts.
 
+#include "ledger/ledger.hpp"
+#include "server/api.hpp"
 #include "server/fixture.hpp"
+#include "server/metrics.hpp"
 #include "server/per_client.hpp"
 
 #include <boost/test/unit_test.hpp>
@@ -13,6 +16,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <future>
 #include <memory>
 #include <thread>
 
@@ -333,6 +337,159 @@ BOOST_AUTO_TEST_CASE(does_not_restrict_a_configured_server) {
   BOOST_TEST(http_request(srv.port(), "GET", "/v1/log/events", {}, {},
                           {{"Host", "ledger.hospital.example"}, {"Authorization", "Bearer " + ids.reader_token}})
                  .status == 200u);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+// Issue 18, item 1: revoking a token (configuration change + reload) ends
+// its open subscriptions and exports at once, not when they would have
+// finished; other clients' streams go on; a reload that fails for any reason
+// keeps the old credentials.
+BOOST_AUTO_TEST_SUITE(revocation)
+
+BOOST_AUTO_TEST_CASE(revoking_a_token_closes_its_subscription_and_export_within_a_second) {
+  identities ids;
+  running_server srv(ids);
+  // About 15 MB of export: more than the loopback socket buffers hold, so the
+  // export is still being produced while its token is revoked.
+  const std::string filler(4000, 'x');
+  for (int b = 0; b < 20; ++b) {
+    std::string batch;
+    for (int i = 0; i < 150; ++i) {
+      auto p = payload("patient-rev");
+      p["data"] = {{"note", filler}};
+      batch += sign(p, ids.writer, "writer") + "\n";
+    }
+    BOOST_REQUIRE_EQUAL(http_request(srv.port(), "POST", "/v1/events", batch, "application/x-ndjson").status, 200u);
+  }
+  const std::string sse_token = "sse-token-0123456789-0123456789-0123";
+  const std::string export_token = "export-token-0123456789-0123456789-01";
+  auto with_tokens = [&](bool extra) {
+    auto o = boost::json::parse(ids.config_json()).as_object();
+    if (extra) {
+      o["tokens"].as_array().push_back({{"token", sse_token}, {"role", "reader"}, {"name", "sse-consumer"}});
+      o["tokens"].as_array().push_back({{"token", export_token}, {"role", "auditor"}, {"name", "exporter"}});
+    }
+    std::ofstream(srv.config_path()) << boost::json::serialize(o);
+  };
+  with_tokens(true);
+  BOOST_REQUIRE_EQUAL(srv.server().reload_credentials(), "");
+
+  http_client sub(srv.port()), other(srv.port()), exp(srv.port());
+  const std::string live = "/v1/subscribe?from=3000";
+  BOOST_REQUIRE(sub.stream_until(live, bearer(sse_token), "subscription from seq", 1, std::chrono::seconds(5))
+                    .find("200") != std::string::npos);
+  BOOST_REQUIRE(other.stream_until(live, bearer(ids.reader_token), "subscription from seq", 1, std::chrono::seconds(5))
+                    .find("200") != std::string::npos);
+  const auto start = exp.stream_until("/v1/export?prefix=patient-", bearer(export_token), "\"type\":\"header\"", 1,
+                                      std::chrono::seconds(5));
+  BOOST_REQUIRE(start.find("200") != std::string::npos);
+
+  with_tokens(false);
+  BOOST_REQUIRE_EQUAL(srv.server().reload_credentials(), "");
+  const auto revoked = std::chrono::steady_clock::now();
+  const auto sub_rest = sub.continue_until("credentials revoked", 1, std::chrono::seconds(1));
+  BOOST_TEST(sub_rest.find("event: error") != std::string::npos);
+  BOOST_TEST(sub_rest.find("credentials revoked") != std::string::npos);
+  // The export ends early: what was already in the socket buffers arrives,
+  // then the connection closes without the bundle's end line.
+  const auto exp_rest = exp.continue_until("\"type\":\"end\"", 1, std::chrono::seconds(20));
+  BOOST_TEST(exp_rest.find("\"type\":\"end\"") == std::string::npos);
+  BOOST_TEST((std::chrono::steady_clock::now() - revoked < std::chrono::seconds(10)));
+  // Requests with the revoked token are refused; the other subscription lives on.
+  BOOST_TEST(http_request(srv.port(), "GET", "/v1/log/events?from=0&limit=1", {}, {}, bearer(sse_token)).status == 401u);
+  BOOST_REQUIRE_EQUAL(http_request(srv.port(), "POST", "/v1/events", sign(payload("patient-rev"), ids.writer, "writer"),
+                                   "application/jose")
+                          .status,
+                      201u);
+  BOOST_TEST(other.continue_until("id: 3000\n", 1, std::chrono::seconds(5)).find("id: 3000\n") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(a_reload_that_fails_for_any_reason_keeps_the_old_credentials_and_says_why) {
+  auto good = std::make_shared<server::credentials>();
+  auto ok = server::guarded_reload([&] { return good; });
+  BOOST_TEST(ok.problem.empty());
+  BOOST_TEST(ok.creds == good);
+  auto oom = server::guarded_reload([]() -> std::shared_ptr<const server::credentials> { throw std::bad_alloc(); });
+  BOOST_TEST(!oom.creds);
+  BOOST_TEST(oom.problem == "out of memory while reading the configuration");
+  auto bad = server::guarded_reload(
+      []() -> std::shared_ptr<const server::credentials> { throw server::config_error("tokens[0].role: missing"); });
+  BOOST_TEST(!bad.creds);
+  BOOST_TEST(bad.problem == "tokens[0].role: missing");
+  auto odd = server::guarded_reload([]() -> std::shared_ptr<const server::credentials> { throw 42; });
+  BOOST_TEST(!odd.creds);
+  BOOST_TEST(!odd.problem.empty());
+
+  // Through the server: an unreadable file keeps the old tokens.
+  identities ids;
+  running_server srv(ids);
+  std::filesystem::remove(srv.config_path());
+  std::filesystem::create_directory(srv.config_path());
+  BOOST_TEST(srv.server().reload_credentials().find("cannot be read") != std::string::npos);
+  BOOST_TEST(http_request(srv.port(), "GET", "/v1/log/events?from=0", {}, {}, bearer(ids.reader_token)).status == 200u);
+  std::filesystem::remove(srv.config_path());
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+// Issue 18, item 4: a subscriber catching up holds at most
+// limits.max_page_bytes of SSE messages at a time (before: a page of 256
+// events, whatever their size), and still receives every event, in order.
+BOOST_AUTO_TEST_SUITE(sse_memory)
+
+BOOST_AUTO_TEST_CASE(a_catching_up_subscriber_gets_steps_bounded_by_bytes) {
+  temp_dir dir;
+  ledger::options opts;
+  opts.data_dir = dir.str();
+  opts.sync = false;
+  auto led = ledger::ledger::open(opts);
+  BOOST_REQUIRE(led.has_value());
+  ledger::sequencer seq(**led);
+  auto key = new_key();
+  auto c = std::make_shared<server::credentials>();
+  c->submitters.emplace_back("writer", key.public_key(), std::vector<std::string>{"patient-"});
+  server::credentials_store creds(c);
+  server::metrics stats;
+  server::limits lim;
+  lim.max_page_bytes = 32 * 1024;
+  server::api handler(**led, seq, creds, stats, lim);
+
+  const std::string filler(6000, 'y');
+  std::string batch;
+  for (int i = 0; i < 40; ++i) {
+    auto p = payload("patient-sse-bytes");
+    p["data"] = {{"note", filler}};
+    batch += sign(p, key, "writer") + "\n";
+  }
+  server::request req;
+  req.method = "POST";
+  req.target = "/v1/events";
+  req.content_type = "application/x-ndjson";
+  req.host = "127.0.0.1";
+  req.body = batch;
+  std::promise<unsigned> answered;
+  handler.handle(std::move(req), [&](server::response r) { answered.set_value(r.status); });
+  BOOST_REQUIRE_EQUAL(answered.get_future().get(), 200u);
+  BOOST_REQUIRE_EQUAL((*led)->tree_size(), 40u);
+
+  server::subscription sub;
+  std::size_t events = 0, steps = 0;
+  std::uint64_t next_id = 0;
+  while (events < 40 && steps < 100) {
+    auto step = handler.sse_next(sub);
+    ++steps;
+    if (step.text.empty()) continue;
+    BOOST_TEST(step.text.size() <= lim.max_page_bytes);
+    for (std::size_t at = step.text.find("id: "); at != std::string::npos; at = step.text.find("id: ", at + 1)) {
+      BOOST_TEST(step.text.compare(at, 4 + std::to_string(next_id).size() + 1, "id: " + std::to_string(next_id) + "\n") == 0);
+      ++next_id;
+      ++events;
+    }
+  }
+  BOOST_TEST(events == 40u);
+  BOOST_TEST(steps >= 8u);  // 40 events of ~8 KiB each: several steps of at most 32 KiB
+  seq.stop();
 }
 
 BOOST_AUTO_TEST_SUITE_END()
