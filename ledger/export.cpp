@@ -7,6 +7,7 @@
 #include "crypto/keys.hpp"
 #include "crypto/leaf_entry.hpp"
 #include "crypto/merkle.hpp"
+#include "crypto/stream_name.hpp"
 
 #include <boost/json.hpp>
 
@@ -101,7 +102,7 @@ result<void> for_each_event(const ledger& l, const plan& p, F&& f) {
     if (!page) return page.error();
     if (page->empty()) return make_error_code(errc::corrupt);  // the tree has these leaves
     for (auto& e : *page) {
-      if (p.k == plan::kind::prefix && !e.stream.starts_with(p.name)) continue;
+      if (p.k == plan::kind::prefix && !crypto::stream_in_prefix(e.stream, p.name)) continue;
       if (auto r = f(e); !r) return r;
     }
     seq += page->size();

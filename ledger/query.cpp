@@ -16,6 +16,7 @@
 #include "crypto/encoding.hpp"
 #include "crypto/jws.hpp"
 #include "crypto/leaf_entry.hpp"
+#include "crypto/stream_name.hpp"
 #include "ledger/ledger_impl.hpp"
 
 #include <algorithm>
@@ -202,7 +203,7 @@ result<std::uint64_t> first_seq_at(const lmdb::txn& t, MDB_dbi db_handle, std::u
 // needs it.
 bool matches(const stored_event& e, const event_filter& f) {
   if (f.stream && e.stream != *f.stream) return false;
-  if (f.prefix && !e.stream.starts_with(*f.prefix)) return false;
+  if (f.prefix && !crypto::stream_in_prefix(e.stream, *f.prefix)) return false;
   if (!f.by_occurred_at && ((f.from_us && e.recorded_at_us < *f.from_us) ||
                             (f.to_us && e.recorded_at_us >= *f.to_us)))
     return false;
@@ -280,7 +281,9 @@ result<query_outcome> ledger::query(const event_filter& f, std::uint64_t from_se
          e = c->get(MDB_NEXT)) {
       if (!e) return lmdb::to_ledger_error(e.error());
       if (!*e || !schema::chars((*e)->first).starts_with(*f.prefix)) break;
-      names.emplace(schema::chars((*e)->first));
+      // The names beginning with the prefix's characters, of which those
+      // where a part of the name ends are the prefix's (stream_name.hpp).
+      if (crypto::stream_in_prefix(schema::chars((*e)->first), *f.prefix)) names.emplace(schema::chars((*e)->first));
     }
     for (auto& n : l.recent.streams_with_prefix(*f.prefix, r.snap)) names.insert(std::move(n));
     if (names.size() > max_prefix_streams) {

@@ -2,6 +2,8 @@
 
 #include "ledger/recent_index.hpp"
 
+#include "crypto/stream_name.hpp"
+
 #include <algorithm>
 #include <mutex>
 
@@ -50,7 +52,7 @@ std::vector<std::string> recent_index::streams_with_prefix(std::string_view pref
   std::shared_lock lock(mu_);
   std::vector<std::string> out;
   for (const auto& [name, e] : streams_) {
-    if (!name.starts_with(prefix)) continue;
+    if (!crypto::stream_in_prefix(name, prefix)) continue;
     // Counted if some entry lies in [indexed, size): the seqs are in order.
     auto it = std::lower_bound(e.seqs.begin(), e.seqs.end(), s.indexed);
     if (it != e.seqs.end() && *it < s.size) out.push_back(name);

@@ -6,6 +6,7 @@
 
 #include "crypto/encoding.hpp"
 #include "crypto/ijson.hpp"
+#include "crypto/stream_name.hpp"
 #include "ledger/analytics.hpp"
 #include "crypto/jws.hpp"
 #include "crypto/leaf_entry.hpp"
@@ -18,7 +19,7 @@ using namespace api_support;
 
 bool subscription::matches(const ledger::stored_event& e) const {
   if (!stream.empty() && e.stream != stream) return false;
-  if (!prefix.empty() && !e.stream.starts_with(prefix)) return false;
+  if (!prefix.empty() && !crypto::stream_in_prefix(e.stream, prefix)) return false;
   if (!type.empty()) {
     if (e.erased) return false;
     auto t = crypto::jws_parse(e.jws);

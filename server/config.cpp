@@ -7,6 +7,7 @@
 #include "crypto/encoding.hpp"
 #include "crypto/ijson.hpp"
 #include "crypto/leaf_entry.hpp"
+#include "crypto/stream_name.hpp"
 
 #include <vellum/version.hpp>
 
@@ -270,7 +271,7 @@ result<void> submitter::verify(const crypto::jws& token) const {
 
 bool submitter::allows_stream(std::string_view stream) const {
   return std::any_of(streams.begin(), streams.end(),
-                     [&](const std::string& p) { return stream.starts_with(p); });
+                     [&](const std::string& p) { return crypto::stream_in_prefix(stream, p); });
 }
 
 const submitter* credentials::find_submitter(std::string_view kid) const {

@@ -23,9 +23,6 @@ validation_result invalid(std::string message) {
 }
 
 bool is_hex_lower(char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); }
-bool is_alnum(char c) {
-  return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
-}
 
 // Non-empty string member check; returns the view or nullopt.
 std::optional<std::string_view> string_member(const json::object& o, std::string_view name) {
@@ -41,14 +38,6 @@ bool is_canonical_uuid(std::string_view s) {
   for (std::size_t i = 0; i < s.size(); ++i) {
     bool dash = i == 8 || i == 13 || i == 18 || i == 23;
     if (dash ? s[i] != '-' : !is_hex_lower(s[i])) return false;
-  }
-  return true;
-}
-
-bool is_valid_stream(std::string_view s) {
-  if (s.empty() || s.size() > 256 || !is_alnum(s.front())) return false;
-  for (char c : s) {
-    if (!is_alnum(c) && c != '-' && c != '_' && c != '.' && c != ':' && c != '@') return false;
   }
   return true;
 }

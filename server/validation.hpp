@@ -3,6 +3,7 @@
 // (docs/api.md "Statements").
 // Pure function of its inputs: safe on any thread, runs on the I/O threads.
 
+#include "crypto/stream_name.hpp"
 #include "ledger/ledger.hpp"
 #include "server/config.hpp"
 #include "server/errors.hpp"
@@ -39,7 +40,7 @@ validation_result validate_payload(std::string_view payload, std::string_view or
 
 // Canonical UUID: 8-4-4-4-12 lower-case hex digits.
 bool is_canonical_uuid(std::string_view s);
-// Stream name: 1-256 of [A-Za-z0-9-_.:@], starting with a letter or digit.
-bool is_valid_stream(std::string_view s);
+// Stream name: crypto::is_valid_stream (crypto/stream_name.hpp).
+using crypto::is_valid_stream;
 
 }  // namespace vellum::server

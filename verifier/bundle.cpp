@@ -17,6 +17,7 @@
 #include "crypto/keys.hpp"
 #include "crypto/leaf_entry.hpp"
 #include "crypto/merkle.hpp"
+#include "crypto/stream_name.hpp"
 #include "verifier/compact_range.hpp"
 #include "verifier/line_fields.hpp"
 #include "verifier/line_reader.hpp"
@@ -505,7 +506,7 @@ class bundle_checker {
       const auto& sel = report_.selection;
       if (sel.stream && rec.stream != *sel.stream)
         fail({errc::malformed_entry, "an event of stream \"" + rec.stream + "\", not of the selected stream"});
-      if (sel.prefix && rec.stream.compare(0, sel.prefix->size(), *sel.prefix) != 0)
+      if (sel.prefix && !crypto::stream_in_prefix(rec.stream, *sel.prefix))
         fail({errc::malformed_entry, "an event of stream \"" + rec.stream + "\", outside the selected prefix"});
       if (auto s = streams_->add(p.seq, p.erased_before, rec); s.failed()) fail(s);
       if (opts_.fold_stream && rec.stream == *opts_.fold_stream && first_problem.empty()) collect_for_fold(p, rec);

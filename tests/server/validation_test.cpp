@@ -24,6 +24,7 @@ struct keys_fixture {
   keys_fixture() {
     add("ed", ed, {"patient-"});
     add("p256", p256, {""});
+    add("ward", ed, {"ward-7"});
     add("revoked", other, {""}).revoked = true;
     auto& window = add("window", other, {""});
     window.not_before_us = now - 10;
@@ -149,6 +150,17 @@ BOOST_AUTO_TEST_CASE(refuses_streams_outside_the_key_prefixes_with_403) {
   BOOST_REQUIRE(!r);
   BOOST_TEST(server::classify(r.error()).code == "stream_not_allowed");
   BOOST_TEST(server::classify(r.error()).status == 403u);
+}
+
+BOOST_AUTO_TEST_CASE(a_key_granted_a_prefix_writes_only_where_a_part_of_the_name_ends) {
+  // "ward-7" grants ward-7 and ward-7.*, ward-7-*, ..., never ward-70.
+  for (const char* s : {"ward-7", "ward-7.notes", "ward-7-bed-3", "ward-7:icu"})
+    BOOST_TEST(bool(validate_statement(sign(payload(s), ed, "ward"), creds, now, test_origin)), s);
+  for (const char* s : {"ward-70", "ward-7x", "ward-", "ward"}) {
+    auto r = validate_statement(sign(payload(s), ed, "ward"), creds, now, test_origin);
+    BOOST_TEST_REQUIRE(!r, s);
+    BOOST_TEST(server::classify(r.error()).code == "stream_not_allowed", s);
+  }
 }
 
 BOOST_AUTO_TEST_CASE(refuses_payloads_that_are_not_i_json) {

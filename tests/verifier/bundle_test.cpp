@@ -11,6 +11,7 @@
 #include "crypto/leaf_entry.hpp"
 #include "crypto/merkle.hpp"
 #include "crypto/note.hpp"
+#include "crypto/stream_name.hpp"
 #include "test_keys.hpp"
 #include "test_util.hpp"
 #include "verifier/bundle.hpp"
@@ -124,6 +125,9 @@ class test_log {
   struct selection {
     std::optional<std::string> stream{}, prefix{};
     std::optional<std::pair<std::uint64_t, std::uint64_t>> seqs{}, times{};
+    // A hostile exporter's reading of `prefix`: every stream whose name
+    // begins with its characters, part boundary or not.
+    bool raw_prefix = false;
   };
 
   // Writes the bundle of `sel` anchored at the checkpoint of the whole log,
@@ -143,7 +147,8 @@ class test_log {
     }
     for (std::uint64_t i = 0; i < n; ++i) {
       const auto& e = events_[i];
-      if ((sel.stream && e.stream == *sel.stream) || (sel.prefix && e.stream.starts_with(*sel.prefix)) ||
+      if ((sel.stream && e.stream == *sel.stream) || (sel.prefix && (sel.raw_prefix ? e.stream.starts_with(*sel.prefix)
+                                                       : crypto::stream_in_prefix(e.stream, *sel.prefix))) ||
           (sel.seqs && i >= sel.seqs->first && i < sel.seqs->second))
         roles[i] = role::event;
     }
@@ -407,6 +412,20 @@ BOOST_AUTO_TEST_CASE(verifies_the_consistency_proof_from_a_trusted_checkpoint) {
   verifier::bundle_options foreign = one_thread();
   foreign.since_checkpoint = stranger.checkpoint(12);
   BOOST_TEST(!verify(log, log.bundle({.prefix = "lab"}, 12), foreign).verified());
+}
+
+BOOST_AUTO_TEST_CASE(a_prefix_selects_streams_where_a_part_of_the_name_ends) {
+  test_log log;
+  for (const char* s : {"patient-1", "patient-10", "patient-1.notes", "patient-100", "patient-1"}) log.add({.stream = s});
+  const auto r = verify(log, log.bundle({.prefix = "patient-1"}), one_thread());
+  BOOST_TEST_REQUIRE(r.verified(), failures_of(r));
+  BOOST_TEST(r.events == 3u);  // patient-1 twice, patient-1.notes
+  // An exporter that reads the prefix as bare characters slips in
+  // patient-10 and patient-100: refused, each named.
+  const auto hostile = verify(log, log.bundle({.prefix = "patient-1", .raw_prefix = true}), one_thread());
+  BOOST_TEST(!hostile.verified());
+  BOOST_TEST(hostile.failure_count == 2u);
+  BOOST_TEST(mentions(hostile, "an event of stream \"patient-10\", outside the selected prefix"));
 }
 
 BOOST_AUTO_TEST_CASE(rejects_a_bundle_checked_with_another_log_key) {
