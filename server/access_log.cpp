@@ -42,8 +42,12 @@ void log_line(const boost::json::object& o) {
   std::fflush(stderr);
 }
 
-void log_message(std::string_view level, std::string_view msg) {
-  log_line({{"time", crypto::format_time_us(ledger::system_clock_us())}, {"level", level}, {"msg", msg}});
+void log_message(std::string_view level, std::string_view msg) { log_message(level, msg, {}); }
+
+void log_message(std::string_view level, std::string_view msg, const boost::json::object& detail) {
+  boost::json::object o{{"time", crypto::format_time_us(ledger::system_clock_us())}, {"level", level}, {"msg", msg}};
+  for (const auto& kv : detail) o[kv.key()] = kv.value();
+  log_line(o);
 }
 
 void log_stream_opened(const access_entry& e) {

@@ -18,6 +18,8 @@ void log_line(const boost::json::object& o);
 
 // log_line of {"time", "level", "msg"} with the current time.
 void log_message(std::string_view level, std::string_view msg);
+// The same with more members after "msg" (say "remote", "reason").
+void log_message(std::string_view level, std::string_view msg, const boost::json::object& detail);
 
 // What the access log records of one answered request.
 struct access_entry {

@@ -214,7 +214,8 @@ void parse_limits(const json::value& v, limits& l) {
 
 void parse_tls(const json::value& v, tls_config& t) {
   const auto& o = as_object(v, "tls");
-  check_keys(o, "tls", {"cert_file", "key_file", "client_ca_file", "require_client_cert", "ciphers", "ciphersuites"});
+  check_keys(o, "tls", {"cert_file", "key_file", "client_ca_file", "require_client_cert", "client_allow", "crl_file",
+                        "ciphers", "ciphersuites"});
   if (const auto* x = o.if_contains("ciphers")) t.ciphers = as_string(*x, "tls.ciphers");
   if (const auto* x = o.if_contains("ciphersuites")) t.ciphersuites = as_string(*x, "tls.ciphersuites");
   if (const auto* x = o.if_contains("cert_file")) t.cert_file = as_string(*x, "tls.cert_file");
@@ -222,11 +223,32 @@ void parse_tls(const json::value& v, tls_config& t) {
   if (const auto* x = o.if_contains("client_ca_file")) t.client_ca_file = as_string(*x, "tls.client_ca_file");
   if (const auto* x = o.if_contains("require_client_cert"))
     t.require_client_cert = as_bool(*x, "tls.require_client_cert");
+  if (const auto* x = o.if_contains("crl_file")) t.crl_file = as_string(*x, "tls.crl_file");
+  if (const auto* x = o.if_contains("client_allow")) {
+    if (!x->is_array()) fail("tls.client_allow", "must be an array of \"cn:…\", \"dns:…\", \"email:…\" or \"uri:…\"");
+    t.client_allow.clear();
+    std::size_t i = 0;
+    for (const auto& e : x->get_array()) {
+      const std::string where = index_path("tls.client_allow", i++);
+      std::string name = as_string(e, where);
+      const auto colon = name.find(':');
+      const std::string_view kind = std::string_view(name).substr(0, colon);
+      if (colon == std::string::npos || colon + 1 == name.size() ||
+          (kind != "cn" && kind != "dns" && kind != "email" && kind != "uri"))
+        fail(where, "\"" + name + "\" is not \"cn:NAME\", \"dns:NAME\", \"email:ADDR\" or \"uri:URI\"");
+      t.client_allow.push_back(std::move(name));
+    }
+    if (t.client_allow.empty()) fail("tls.client_allow", "must name at least one certificate (or leave it out)");
+  }
   if (t.cert_file.empty() != t.key_file.empty())
     fail(t.cert_file.empty() ? "tls.cert_file" : "tls.key_file",
          "cert_file and key_file must be given together");
   if (t.require_client_cert && t.client_ca_file.empty())
     fail("tls.client_ca_file", "required when tls.require_client_cert is true");
+  if (!t.client_allow.empty() && t.client_ca_file.empty())
+    fail("tls.client_ca_file", "required when tls.client_allow is given");
+  if (!t.crl_file.empty() && t.client_ca_file.empty())
+    fail("tls.client_ca_file", "required when tls.crl_file is given");
 }
 
 std::string next_value(int argc, const char* const* argv, int& i, std::string_view flag,

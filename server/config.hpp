@@ -120,6 +120,14 @@ struct tls_config {
   std::string key_file;        // PEM private key
   std::string client_ca_file;  // PEM CA bundle; non-empty: verify client certificates
   bool require_client_cert = false;
+  // Non-empty: a client certificate must also carry one of these names,
+  // each "cn:NAME" (the subject's common name), "dns:NAME", "email:ADDR" or
+  // "uri:URI" (a subjectAltName of that kind). Needs client_ca_file.
+  std::vector<std::string> client_allow;
+  // PEM file of CRLs: a client certificate its issuer's CRL lists is
+  // refused, and so is every client whose issuer has no CRL in the file or
+  // whose CRL has expired (fail closed). Needs client_ca_file.
+  std::string crl_file;
   // TLS 1.2 cipher list (OpenSSL syntax): by default forward-secret key
   // exchange with authenticated encryption only (no CBC, no static RSA).
   std::string ciphers = "ECDHE+AESGCM:ECDHE+CHACHA20";

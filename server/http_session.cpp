@@ -117,8 +117,10 @@ template <class Stream>
 void http_session<Stream>::begin() {
   if constexpr (is_tls) {
     lowest().expires_after(std::chrono::milliseconds(lim().read_timeout_ms));
+    attach_handshake_note(stream_.native_handle(), &tls_note_);
     stream_.async_handshake(ssl::stream_base::server, [self = this->shared_from_this()](beast::error_code ec) {
-      if (ec) return;  // handshake failed or timed out: drop quietly
+      attach_handshake_note(self->stream_.native_handle(), nullptr);
+      if (ec) return self->log_failed_handshake(ec);
       self->after_handshake();
       self->read_header();
     });
@@ -134,10 +136,29 @@ void http_session<Stream>::after_handshake() {
     X509* peer = SSL_get0_peer_certificate(s);
     cert_verified_ =
         peer != nullptr && SSL_get_verify_result(s) == X509_V_OK && !srv_.cfg.tls.client_ca_file.empty();
-    if (cert_verified_) {
-      char line[512];
-      if (X509_NAME_oneline(X509_get_subject_name(peer), line, sizeof line)) cert_subject_ = line;
-    }
+    if (cert_verified_) cert_subject_ = certificate_subject(peer);
+  }
+}
+
+// One warning line per refused or broken handshake: who connected, and why
+// it failed in words an operator can act on (the certificate's subject and
+// what was wrong with it, or the TLS alert), never silence: a misissued
+// client certificate, a revoked one or a scanner all show up here.
+template <class Stream>
+void http_session<Stream>::log_failed_handshake(beast::error_code ec) {
+  if constexpr (is_tls) {
+    boost::json::object detail{{"remote", remote_}};
+    const long verdict = SSL_get_verify_result(stream_.native_handle());
+    std::string reason;
+    if (!tls_note_.refusal.empty())
+      reason = "client certificate refused: " + tls_note_.refusal;
+    else if (verdict != X509_V_OK && !tls_note_.subject.empty())
+      reason = std::string("client certificate refused: ") + X509_verify_cert_error_string(verdict);
+    else
+      reason = ec == beast::error::timeout ? "timed out" : ec.message();
+    detail["reason"] = reason;
+    if (!tls_note_.subject.empty()) detail["certificate"] = tls_note_.subject;
+    log_message("warning", "TLS handshake failed", detail);
   }
 }
 

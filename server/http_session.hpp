@@ -20,6 +20,7 @@
 
 #include "server/api.hpp"
 #include "server/http_server_impl.hpp"
+#include "server/tls_context.hpp"
 
 #include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core.hpp>
@@ -73,6 +74,7 @@ class http_session final : public session_handle, public std::enable_shared_from
   // --- The request/response loop (http_session.cpp) ---
   void begin();
   void after_handshake();
+  void log_failed_handshake(beast::error_code ec);
   void read_header();
   void on_header(beast::error_code ec);
   void read_body();
@@ -145,6 +147,7 @@ class http_session final : public session_handle, public std::enable_shared_from
   phase phase_ = phase::starting;
   // Facts of the connection and of the request being answered, not phases.
   bool cert_verified_ = false;     // TLS client certificate verified against client_ca_file
+  handshake_note tls_note_;        // what the TLS handshake saw of the client's certificate
   std::string cert_subject_;       // its subject, for the access log
   bool keep_alive_ = true;         // the answer keeps the connection open
   bool head_ = false;              // HEAD: the answer has headers only
